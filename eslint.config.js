@@ -1,0 +1,38 @@
+// Lint rules, including the layer boundaries from docs/ARCHITECTURE.md: the agent (what ships in
+// the image) never imports the infra or the providers, and they never import the agent.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const boundary = (from, forbidden) => ({
+  files: [`${from}/**/*.ts`],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: forbidden.map((layer) => ({
+          group: [`**/${layer}/*`, `**/${layer}`],
+          message: `${from}/ must not import ${layer}/ (see docs/ARCHITECTURE.md, "Imports point one way").`,
+        })),
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".ci/.node/", "result/", "**/*.d.ts"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-explicit-any": "error",
+      eqeqeq: ["error", "smart"],
+      "no-console": "off",
+    },
+  },
+  boundary("agent", ["infra", "providers", "cli"]),
+  boundary("infra", ["agent", "cli"]),
+  boundary("providers", ["agent", "infra", "cli"]),
+  boundary("test/fakes", ["agent", "infra", "providers", "cli"]),
+);
