@@ -1,0 +1,11 @@
+import type { IntegrationStatus } from "../status.ts";
+import type { IncomingMessage, Reply } from "../transport/types.ts";
+
+/**
+ * The seam for free-form conversation. With a model key it is the Claude-backed brain; without one
+ * it is `NotConfiguredBrain`, which answers every message by saying what to configure.
+ */
+export interface Brain {
+  readonly status: IntegrationStatus;
+  respond(message: IncomingMessage): Promise<Reply>;
+}

@@ -1,0 +1,89 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { z } from "zod";
+import { ConfigError, errorCode, type ConfigProblem } from "./errors.ts";
+import { ConfigSchema, FIELD_EXAMPLES, INLINE_SECRET_KEYS, type Config } from "./schema.ts";
+
+/** Where the configuration came from, for messages and `status`. */
+export const EMBEDDED_DEFAULTS = "embedded defaults";
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly source: string;
+}
+
+/**
+ * Reads and validates the configuration. With no path, the embedded defaults are used, which is a
+ * complete local setup. Relative paths inside a file are resolved against the file's folder, so a
+ * config works from any working directory.
+ */
+export async function loadConfig(configPath: string | undefined, cwd: string): Promise<LoadedConfig> {
+  if (configPath === undefined) {
+    return { config: resolvePaths(ConfigSchema.parse({}), cwd), source: EMBEDDED_DEFAULTS };
+  }
+  const absolute = path.resolve(cwd, configPath);
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (error) {
+    throw new ConfigError(absolute, [
+      {
+        field: "",
+        problem: `cannot read the file (${errorCode(error)})`,
+        fix: "Check the --config path or CLAWDINATOR_CONFIG.",
+      },
+    ]);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(absolute, [
+      { field: "", problem: `not valid JSON (${(error as Error).message})`, fix: "Fix the JSON syntax." },
+    ]);
+  }
+  return { config: resolvePaths(parseConfig(document, absolute), path.dirname(absolute)), source: absolute };
+}
+
+/** Validates a configuration document; throws a ConfigError listing every problem with its fix. */
+export function parseConfig(document: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(document, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
+  const field = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => {
+      const full = field ? `${field}.${key}` : key;
+      const fileKey = INLINE_SECRET_KEYS[full];
+      return fileKey
+        ? {
+            field: full,
+            problem: "secrets are never given inline",
+            fix: `Write the secret to a file and set "${fileKey}" to its path.`,
+          }
+        : { field: full, problem: "unknown key", fix: "Remove it or check its spelling (see README, Configuration)." };
+    });
+  }
+  const example = FIELD_EXAMPLES[field];
+  const fix = example === undefined ? "See README, Configuration." : `Example: "${field}": ${example}.`;
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ field, problem: `required ${issue.expected} is missing`, fix }];
+  }
+  return [{ field, problem: issue.message.replace(/^Invalid input: /, ""), fix }];
+}
+
+function resolvePaths(config: Config, base: string): Config {
+  const at = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(base, p));
+  return {
+    ...config,
+    memoryDir: path.resolve(base, config.memoryDir),
+    workspaceDir: path.resolve(base, config.workspaceDir),
+    discordTokenFile: at(config.discordTokenFile),
+    anthropicApiKeyFile: at(config.anthropicApiKeyFile),
+    openaiApiKeyFile: at(config.openaiApiKeyFile),
+    githubApp: config.githubApp && { ...config.githubApp, privateKeyFile: path.resolve(base, config.githubApp.privateKeyFile) },
+  };
+}

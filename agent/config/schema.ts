@@ -1,0 +1,94 @@
+import { z } from "zod";
+
+/**
+ * The agent's configuration: the JSON document the NixOS module writes from
+ * `services.clawdinator.config`, and the file a local run may pass with `--config`.
+ * Secrets never appear here inline, only as paths to files (`*File` keys).
+ * Every key has a default, so an empty object (or no file at all) is a working local setup.
+ */
+
+export const INSTANCE_NAME = /^CLAWDINATOR-[1-9][0-9]{0,3}$/;
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .describe("base URL");
+
+export const EndpointsSchema = z.strictObject({
+  /** Discord REST base; discord.js appends `/v10`. */
+  discordApi: httpUrl.default("https://discord.com/api"),
+  /** Anthropic API base (the SDK appends `/v1/messages`). */
+  anthropic: httpUrl.default("https://api.anthropic.com"),
+  /** OpenAI-compatible API base, including `/v1`. */
+  openai: httpUrl.default("https://api.openai.com/v1"),
+  /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). */
+  github: httpUrl.default("https://api.github.com"),
+});
+
+export const ModelsSchema = z.strictObject({
+  /** Claude model that gives CLAWDINATOR its voice. */
+  voice: z.string().min(1).default("claude-sonnet-4-5"),
+  /** OpenAI/Codex model that writes code. */
+  code: z.string().min(1).default("gpt-5-codex"),
+});
+
+export const GithubAppSchema = z.strictObject({
+  appId: z.number().int().positive(),
+  installationId: z.number().int().positive(),
+  privateKeyFile: z.string().min(1),
+});
+
+export const ConfigSchema = z.strictObject({
+  /** `CLAWDINATOR-<n>`: the instance's name on Discord, in memory notes and in AWS tags. */
+  instance: z
+    .string()
+    .regex(INSTANCE_NAME, { error: 'must be "CLAWDINATOR-<n>" with n from 1 to 9999' })
+    .default("CLAWDINATOR-1"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Root of the hive-mind memory: the EFS mount on an instance, a local folder elsewhere. */
+  memoryDir: z.string().min(1).default(".clawdinator/memory"),
+  /** Folder holding SOUL.md, IDENTITY.md, AGENTS.md and skills/. */
+  workspaceDir: z.string().min(1).default("workspace"),
+  /**
+   * Whether secrets may come from environment variables when no `*File` key is set.
+   * Meant for local runs; the NixOS module sets it to false and passes files only.
+   */
+  secretsFromEnv: z.boolean().default(true),
+  discordTokenFile: z.string().min(1).optional(),
+  anthropicApiKeyFile: z.string().min(1).optional(),
+  openaiApiKeyFile: z.string().min(1).optional(),
+  githubApp: GithubAppSchema.optional(),
+  endpoints: EndpointsSchema.default(EndpointsSchema.parse({})),
+  models: ModelsSchema.default(ModelsSchema.parse({})),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Example values shown in error messages, by dotted field path. */
+export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
+  instance: '"CLAWDINATOR-1"',
+  logLevel: '"info"',
+  memoryDir: '"/var/lib/clawd/memory"',
+  workspaceDir: '"/var/lib/clawd/workspace"',
+  secretsFromEnv: "false",
+  discordTokenFile: '"/run/agenix/discord-token"',
+  anthropicApiKeyFile: '"/run/agenix/anthropic-api-key"',
+  openaiApiKeyFile: '"/run/agenix/openai-api-key"',
+  "githubApp.appId": "123456",
+  "githubApp.installationId": "7654321",
+  "githubApp.privateKeyFile": '"/run/agenix/github-app.pem"',
+  "endpoints.discordApi": '"https://discord.com/api"',
+  "endpoints.anthropic": '"https://api.anthropic.com"',
+  "endpoints.openai": '"https://api.openai.com/v1"',
+  "endpoints.github": '"https://github.example.com/api/v3"',
+  "models.voice": '"claude-sonnet-4-5"',
+  "models.code": '"gpt-5-codex"',
+};
+
+/** Keys people write when they mean to pass a secret inline, and the file key to use instead. */
+export const INLINE_SECRET_KEYS: Readonly<Record<string, string>> = {
+  discordToken: "discordTokenFile",
+  anthropicApiKey: "anthropicApiKeyFile",
+  openaiApiKey: "openaiApiKeyFile",
+  "githubApp.privateKey": "githubApp.privateKeyFile",
+};

@@ -1,0 +1,107 @@
+import type { Readable, Writable } from "node:stream";
+import packageJson from "../package.json" with { type: "json" };
+import { NotConfiguredBrain } from "./brain/not-configured.ts";
+import type { Brain } from "./brain/types.ts";
+import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
+import { loadConfig } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
+import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
+import { Router } from "./router.ts";
+import type { IntegrationStatus, StatusReport } from "./status.ts";
+import { ShellTransport } from "./transport/shell.ts";
+import type { Transport } from "./transport/types.ts";
+
+export const VERSION: string = packageJson.version;
+
+/** Everything the agent takes from its surroundings; the CLI entry passes the real process's. */
+export interface AgentIo {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean };
+  /** Aborted on SIGINT/SIGTERM. */
+  readonly signal: AbortSignal;
+  /** Where log lines go (fd 2 for the real process). */
+  readonly logSink?: ScrubbingSink;
+}
+
+export interface AgentOptions {
+  readonly configPath?: string;
+}
+
+/**
+ * The composition root: config, secrets, logger, transport, brain, router. Returns when the
+ * transport finishes (end of input) or the signal aborts; always after the last reply was sent.
+ */
+export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void> {
+  const startedAt = new Date();
+  const { config, source } = await loadConfig(options.configPath ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
+  const secrets = await loadSecrets(config, io.env, source);
+  const sink = io.logSink ?? new ScrubbingSink(2);
+  sink.addSecrets(Object.values(secrets));
+  const log = createLogger({ level: config.logLevel, sink, name: config.instance });
+
+  const transport = createTransport(config, secrets, io, log);
+  const brain = createBrain(secrets);
+  const status = (): StatusReport => ({
+    instance: config.instance,
+    version: VERSION,
+    transport: transport.name,
+    configSource: source,
+    startedAt,
+    integrations: integrationStatus(config, secrets, brain),
+  });
+  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status });
+
+  await transport.start(async (message) => {
+    const reply = await router.handle(message);
+    if (reply) await transport.send(message, reply);
+  });
+  log.info({ transport: transport.name, config: source }, "online");
+
+  const aborted = new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await Promise.race([transport.finished, aborted]);
+  await transport.stop();
+  log.info({ uptimeMs: Date.now() - startedAt.getTime() }, "stopped");
+}
+
+function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger): Transport {
+  if (secrets.discordToken) {
+    log.warn("a Discord token is configured, but this build has no Discord transport yet; using the shell");
+  }
+  return new ShellTransport({
+    input: io.stdin,
+    output: io.stdout,
+    interactive: Boolean(io.stdin.isTTY && io.stdout.isTTY),
+    instance: config.instance,
+    user: io.env.USER,
+  });
+}
+
+function createBrain(_secrets: Secrets): Brain {
+  return new NotConfiguredBrain();
+}
+
+function integrationStatus(config: Config, secrets: Secrets, brain: Brain): IntegrationStatus[] {
+  return [
+    secrets.discordToken
+      ? { name: "discord", state: "configured", detail: `token set; API ${config.endpoints.discordApi}` }
+      : { name: "discord", state: "offline", detail: `no token, talking on the shell: ${howToConfigure("discordToken")}` },
+    brain.status,
+    secrets.openaiApiKey
+      ? { name: "openai", state: "configured", detail: `model ${config.models.code} at ${config.endpoints.openai}` }
+      : { name: "openai", state: "offline", detail: `no API key: ${howToConfigure("openaiApiKey")}` },
+    config.githubApp && secrets.githubAppPrivateKey
+      ? {
+          name: "github",
+          state: "configured",
+          detail: `App ${config.githubApp.appId}, installation ${config.githubApp.installationId} at ${config.endpoints.github}`,
+        }
+      : { name: "github", state: "offline", detail: 'no GitHub App: set "githubApp" {appId, installationId, privateKeyFile}' },
+    { name: "memory", state: "configured", detail: `local directory ${config.memoryDir}` },
+  ];
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The `clawdinator` command. This is the only file that touches the process: argv, signals,
+// exit codes. Each subcommand is a module loaded on demand, so `--help` and `run` stay fast and
+// the agent never loads Pulumi or the AWS SDK.
+import type { CliCommand, CliIo } from "./io.ts";
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly usage: string;
+  readonly load: () => Promise<{ command: CliCommand }>;
+}
+
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  run: {
+    summary: "run CLAWDINATOR (Discord when a token is configured, this terminal otherwise)",
+    usage: "run [--config FILE]",
+    load: () => import("./commands/run.ts"),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const rows = Object.values(COMMANDS).map((c) => `  clawdinator ${c.usage.padEnd(width)}  ${c.summary}`);
+  return ["usage:", ...rows, "", "Environment: CLAWDINATOR_CONFIG (config file), CLAWDINATOR_DEBUG=1 (stack traces)."].join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name = "run", ...args] = argv;
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`clawdinator: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const io: CliIo = {
+    cwd: process.cwd(),
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  };
+  const { command } = await entry.load();
+  return command.run(args, io);
+}
+
+/** Known failures print their own message (it says what to fix); anything else prints one line, never a stack unless asked. */
+function exitCodeFor(error: unknown): number {
+  const name = error instanceof Error ? error.name : "";
+  if (name === "ConfigError" || name === "UsageError") {
+    process.stderr.write(`clawdinator: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const detail = process.env.CLAWDINATOR_DEBUG ? String((error as Error)?.stack ?? error) : String((error as Error)?.message ?? error);
+  process.stderr.write(`clawdinator: ${detail}\n`);
+  if (!process.env.CLAWDINATOR_DEBUG) process.stderr.write("clawdinator: set CLAWDINATOR_DEBUG=1 to see the stack trace\n");
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Sockets and timers of lazily loaded clients must not keep a finished command alive.
+    setImmediate(() => process.exit(code));
+  },
+  (error: unknown) => {
+    process.exitCode = exitCodeFor(error);
+    setImmediate(() => process.exit());
+  },
+);
