@@ -1,0 +1,619 @@
+/**
+ * A local Discord: gateway (WebSocket, JSON frames, API v10) and REST on 127.0.0.1, port 0.
+ * Driven by the real discord.js in tests. It speaks the documented protocol: HELLO, heartbeats,
+ * IDENTIFY → READY + GUILD_CREATE, RESUME → replay + RESUMED, MESSAGE_CREATE and
+ * INTERACTION_CREATE dispatches; REST for messages, typing, interaction callbacks and followups,
+ * guild command registration, with injectable 429s. It records what the bot did so tests can
+ * assert on it. Imports nothing from the product.
+ */
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer, WebSocket, type RawData } from "ws";
+import {
+  ChannelType,
+  channelJson,
+  guildCreateJson,
+  memberJson,
+  snowflake,
+  userJson,
+  type FakeChannel,
+  type FakeGuild,
+  type FakeUser,
+  type Json,
+} from "./model.ts";
+
+export { ChannelType, snowflake };
+export type { FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser } from "./model.ts";
+
+export interface DiscordFakeOptions {
+  readonly guilds: readonly FakeGuild[];
+  readonly token?: string;
+  readonly bot?: FakeUser;
+  readonly applicationId?: string;
+  /** Heartbeat interval announced in HELLO. */
+  readonly heartbeatIntervalMs?: number;
+  /** Echo the bot's own posts back as MESSAGE_CREATE, as Discord does. */
+  readonly echoOwnMessages?: boolean;
+}
+
+const DEFAULTS = {
+  token: "fake-discord-token",
+  bot: { id: "100000000000000001", username: "CLAWDINATOR-1", bot: true },
+  applicationId: "100000000000000001",
+  heartbeatIntervalMs: 41_250,
+  echoOwnMessages: true,
+} as const satisfies Required<Omit<DiscordFakeOptions, "guilds">>;
+
+const MAX_CONTENT = 2000;
+/** Dispatches a session keeps for replay on RESUME. */
+const REPLAY_WINDOW = 2000;
+
+export interface PostedMessage {
+  readonly id: string;
+  readonly channelId: string;
+  readonly content: string;
+  /** The message this one replies to (message_reference.message_id). */
+  readonly replyTo?: string;
+  readonly allowedMentions?: unknown;
+  readonly at: number;
+}
+
+export interface TypingRecord {
+  readonly channelId: string;
+  readonly at: number;
+}
+
+export interface CommandRegistration {
+  readonly applicationId: string;
+  readonly guildId: string;
+  readonly commands: readonly Json[];
+}
+
+export interface InteractionReply {
+  readonly interactionId?: string;
+  readonly token: string;
+  /** `callback` (the initial response, with its callback type), `followup`, or `edit` of the original. */
+  readonly kind: "callback" | "followup" | "edit";
+  readonly callbackType?: number;
+  readonly content?: string;
+  readonly ephemeral: boolean;
+  readonly at: number;
+}
+
+export interface RestRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+
+export interface InjectedMessage {
+  readonly author: FakeUser;
+  readonly content: string;
+  /** Guild channel id (guild and member come from the fake's guilds); ignored for a DM. */
+  readonly channelId?: string;
+  /** A direct message (channel_type 1, no guild, no member). */
+  readonly dm?: boolean;
+  /** Prefix the content with `<@bot>` and list the bot in `mentions`. */
+  readonly mentionBot?: boolean;
+  /** Member role ids; default: the roles the guild's member list gives this user. */
+  readonly roles?: readonly string[];
+  /** Reply to this message id (message_reference), e.g. one of the bot's posts. */
+  readonly replyTo?: string;
+}
+
+export interface InjectedInteraction {
+  readonly user: FakeUser;
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly commandName: string;
+  readonly options?: Readonly<Record<string, string>>;
+  readonly roles?: readonly string[];
+}
+
+export interface RestFailure {
+  readonly method: string;
+  /** Matched against the path after `/api/v10`. */
+  readonly path: RegExp;
+  readonly status?: number;
+  /** Seconds, as Discord sends it. */
+  readonly retryAfter?: number;
+  readonly global?: boolean;
+  /** How many matching requests fail; default 1. */
+  readonly times?: number;
+}
+
+export interface DiscordFake {
+  /** What discord.js's `rest.api` option takes (it appends `/v10`). */
+  readonly apiBase: string;
+  readonly gatewayUrl: string;
+  readonly token: string;
+  readonly botUserId: string;
+  readonly applicationId: string;
+  readonly posts: readonly PostedMessage[];
+  readonly typing: readonly TypingRecord[];
+  readonly commands: readonly CommandRegistration[];
+  readonly interactionReplies: readonly InteractionReply[];
+  readonly requests: readonly RestRecord[];
+  readonly identifies: readonly Json[];
+  readonly resumes: readonly Json[];
+  /** Injects a MESSAGE_CREATE; returns the message id. */
+  sendMessage(message: InjectedMessage): string;
+  /** Injects an INTERACTION_CREATE for a slash command; returns its id and token. */
+  sendInteraction(interaction: InjectedInteraction): { id: string; token: string };
+  /** Makes the next matching REST request(s) fail, by default with 429 and `retry_after`. */
+  failNext(failure: RestFailure): void;
+  /** Resolves once the predicate holds after some recorded change; rejects after the timeout. */
+  waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  /** Drops the bot's gateway connection (TCP reset by default, or a close code) so it must resume. */
+  dropConnection(closeCode?: number): void;
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly id: string;
+  socket: WebSocket | undefined;
+  seq: number;
+  readonly events: Array<{ s: number; t: string; d: unknown }>;
+}
+
+export async function startDiscordFake(options: DiscordFakeOptions): Promise<DiscordFake> {
+  const token = options.token ?? DEFAULTS.token;
+  const bot: FakeUser = options.bot ?? DEFAULTS.bot;
+  const applicationId = options.applicationId ?? DEFAULTS.applicationId;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs;
+  const echoOwnMessages = options.echoOwnMessages ?? DEFAULTS.echoOwnMessages;
+  const guilds = options.guilds;
+
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+  const changed = (): void => void changes.emit("change");
+
+  const posts: PostedMessage[] = [];
+  const typing: TypingRecord[] = [];
+  const commands: CommandRegistration[] = [];
+  const interactionReplies: InteractionReply[] = [];
+  const requests: RestRecord[] = [];
+  const identifies: Json[] = [];
+  const resumes: Json[] = [];
+  const failures: Array<RestFailure & { left: number }> = [];
+  const sessions = new Map<string, Session>();
+  let current: Session | undefined;
+
+  const channelIndex = new Map<string, { channel: FakeChannel; guild: FakeGuild }>();
+  for (const guild of guilds) for (const channel of guild.channels) channelIndex.set(channel.id, { channel, guild });
+
+  // ---------------------------------------------------------------- gateway
+  const wss = new WebSocketServer({ noServer: true });
+  const send = (socket: WebSocket, payload: Json): void => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
+  };
+  const dispatch = (t: string, d: unknown, session: Session | undefined = current): void => {
+    if (!session) throw new Error(`cannot dispatch ${t}: the bot has not identified on the fake gateway`);
+    const s = ++session.seq;
+    session.events.push({ s, t, d });
+    if (session.events.length > REPLAY_WINDOW) session.events.splice(0, session.events.length - REPLAY_WINDOW);
+    if (session.socket) send(session.socket, { op: 0, s, t, d });
+  };
+
+  wss.on("connection", (socket: WebSocket) => {
+    let session: Session | undefined;
+    send(socket, { op: 10, d: { heartbeat_interval: heartbeatIntervalMs }, s: null, t: null });
+    socket.on("message", (raw: RawData) => {
+      let frame: { op?: number; d?: Json };
+      try {
+        frame = JSON.parse(raw.toString()) as { op?: number; d?: Json };
+      } catch {
+        socket.close(4002, "Error while decoding payload");
+        return;
+      }
+      const d = frame.d ?? {};
+      switch (frame.op) {
+        case 1:
+          send(socket, { op: 11, d: null, s: null, t: null });
+          return;
+        case 2: {
+          if (d.token !== token) {
+            socket.close(4004, "Authentication failed");
+            return;
+          }
+          identifies.push(d);
+          session = { id: snowflake(), socket, seq: 0, events: [] };
+          sessions.set(session.id, session);
+          current = session;
+          dispatch(
+            "READY",
+            {
+              v: 10,
+              user: { ...userJson(bot), bot: true, verified: true, mfa_enabled: false, flags: 0 },
+              guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
+              session_id: session.id,
+              resume_gateway_url: gatewayUrl,
+              shard: [0, 1],
+              application: { id: applicationId, flags: 0 },
+              private_channels: [],
+              relationships: [],
+              presences: [],
+              guild_join_requests: [],
+              user_settings: {},
+            },
+            session,
+          );
+          for (const guild of guilds) dispatch("GUILD_CREATE", guildCreateJson(guild, bot), session);
+          changed();
+          return;
+        }
+        case 6: {
+          const known = typeof d.session_id === "string" ? sessions.get(d.session_id) : undefined;
+          resumes.push(d);
+          if (!known || d.token !== token) {
+            send(socket, { op: 9, d: false, s: null, t: null });
+            changed();
+            return;
+          }
+          session = known;
+          session.socket?.terminate();
+          session.socket = socket;
+          current = session;
+          const after = typeof d.seq === "number" ? d.seq : 0;
+          for (const event of session.events) if (event.s > after) send(socket, { op: 0, ...event });
+          dispatch("RESUMED", null, session);
+          changed();
+          return;
+        }
+        default:
+          // Presence updates, member requests, voice: accepted and ignored.
+          return;
+      }
+    });
+    socket.on("close", () => {
+      if (session?.socket === socket) session.socket = undefined;
+      changed();
+    });
+  });
+
+  // ---------------------------------------------------------------- REST
+  const server = createServer((request, response) => {
+    void handleRest(request, response).catch((error: unknown) => {
+      reply(response, 500, { message: `fake Discord failed: ${String(error)}`, code: 0 });
+    });
+  });
+  server.on("upgrade", (request, socket, head) => {
+    if (!request.url?.startsWith("/gw")) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+  });
+
+  const reply = (response: ServerResponse, status: number, body?: unknown): void => {
+    if (body === undefined) {
+      response.writeHead(status).end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+  };
+
+  async function readJson(request: IncomingMessage): Promise<Json> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (chunks.length === 0) return {};
+    const text = Buffer.concat(chunks).toString("utf8");
+    return text === "" ? {} : (JSON.parse(text) as Json);
+  }
+
+  function tooLong(content: unknown): boolean {
+    return typeof content === "string" && [...content].length > MAX_CONTENT;
+  }
+
+  const invalidContent = {
+    message: "Invalid Form Body",
+    code: 50035,
+    errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } },
+  };
+
+  async function handleRest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://fake");
+    const method = request.method ?? "GET";
+    const record = (status: number): void => {
+      requests.push({ method, path: url.pathname, status });
+      changed();
+    };
+    const path = url.pathname.replace(/^\/api\/v10/, "");
+    if (path === url.pathname) {
+      record(404);
+      return reply(response, 404, { message: "404: Not Found", code: 0 });
+    }
+    const interactionCallback = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    const webhook = /^\/webhooks\/(\d+)\/([^/]+)(\/messages\/@original)?$/.exec(path);
+    // Interaction endpoints authenticate by their token; everything else needs the bot token.
+    if (!interactionCallback && !webhook && request.headers.authorization !== `Bot ${token}`) {
+      record(401);
+      return reply(response, 401, { message: "401: Unauthorized", code: 0 });
+    }
+    const failure = failures.find((f) => f.method === method && f.path.test(path) && f.left > 0);
+    if (failure) {
+      failure.left -= 1;
+      const status = failure.status ?? 429;
+      record(status);
+      if (status === 429) {
+        const retryAfter = failure.retryAfter ?? 0.05;
+        // Discord rounds the header up to whole seconds; the fake sends the exact value so tests stay quick.
+        response.setHeader("retry-after", String(retryAfter));
+        response.setHeader("x-ratelimit-scope", failure.global ? "global" : "user");
+        if (failure.global) response.setHeader("x-ratelimit-global", "true");
+        return reply(response, 429, { message: "You are being rate limited.", retry_after: retryAfter, global: failure.global ?? false });
+      }
+      return reply(response, status, { message: "injected failure", code: 0 });
+    }
+
+    if (method === "GET" && path === "/gateway/bot") {
+      record(200);
+      return reply(response, 200, {
+        url: gatewayUrl,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+      });
+    }
+    if (method === "GET" && path === "/users/@me") {
+      record(200);
+      return reply(response, 200, userJson(bot));
+    }
+
+    const channelMessages = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (method === "POST" && channelMessages) {
+      const channelId = channelMessages[1] as string;
+      const body = await readJson(request);
+      if (tooLong(body.content)) {
+        record(400);
+        return reply(response, 400, invalidContent);
+      }
+      if ((typeof body.content !== "string" || body.content === "") && !Array.isArray(body.embeds)) {
+        record(400);
+        return reply(response, 400, { message: "Cannot send an empty message", code: 50006 });
+      }
+      const reference = body.message_reference as { message_id?: string } | undefined;
+      const message = messageJson({
+        id: snowflake(),
+        channelId,
+        author: bot,
+        content: String(body.content ?? ""),
+        replyTo: reference?.message_id,
+      });
+      posts.push({
+        id: message.id as string,
+        channelId,
+        content: String(body.content ?? ""),
+        replyTo: reference?.message_id,
+        allowedMentions: body.allowed_mentions,
+        at: Date.now(),
+      });
+      record(200);
+      reply(response, 200, message);
+      if (echoOwnMessages && current) dispatch("MESSAGE_CREATE", message);
+      return;
+    }
+
+    const typingRoute = /^\/channels\/(\d+)\/typing$/.exec(path);
+    if (method === "POST" && typingRoute) {
+      typing.push({ channelId: typingRoute[1] as string, at: Date.now() });
+      record(204);
+      return reply(response, 204);
+    }
+
+    const guildCommands = /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/.exec(path);
+    if (method === "PUT" && guildCommands) {
+      const body = (await readJson(request)) as unknown;
+      const list = Array.isArray(body) ? (body as Json[]) : [];
+      const [, appId = "", guildId = ""] = guildCommands;
+      const registered = list.map((c) => ({
+        id: snowflake(),
+        application_id: appId,
+        guild_id: guildId,
+        version: snowflake(),
+        type: 1,
+        default_member_permissions: null,
+        dm_permission: false,
+        nsfw: false,
+        options: [],
+        ...c,
+      }));
+      commands.push({ applicationId: appId, guildId, commands: registered });
+      record(200);
+      return reply(response, 200, registered);
+    }
+
+    if (method === "POST" && interactionCallback) {
+      const [, interactionId, interactionToken = ""] = interactionCallback;
+      const body = await readJson(request);
+      const data = (body.data ?? {}) as Json;
+      if (tooLong(data.content)) {
+        record(400);
+        return reply(response, 400, invalidContent);
+      }
+      interactionReplies.push({
+        interactionId,
+        token: interactionToken,
+        kind: "callback",
+        callbackType: typeof body.type === "number" ? body.type : undefined,
+        content: typeof data.content === "string" ? data.content : undefined,
+        ephemeral: ((Number(data.flags ?? 0) & 64) as number) !== 0,
+        at: Date.now(),
+      });
+      record(204);
+      return reply(response, 204);
+    }
+
+    if (webhook && (method === "POST" || method === "PATCH")) {
+      const [, , webhookToken = "", original] = webhook;
+      const body = await readJson(request);
+      if (tooLong(body.content)) {
+        record(400);
+        return reply(response, 400, invalidContent);
+      }
+      interactionReplies.push({
+        token: webhookToken,
+        kind: original ? "edit" : "followup",
+        content: typeof body.content === "string" ? body.content : undefined,
+        ephemeral: ((Number(body.flags ?? 0) & 64) as number) !== 0,
+        at: Date.now(),
+      });
+      record(200);
+      return reply(response, 200, messageJson({ id: snowflake(), channelId: "0", author: bot, content: String(body.content ?? "") }));
+    }
+
+    record(404);
+    return reply(response, 404, { message: "404: Not Found", code: 0 });
+  }
+
+  function messageJson(m: { id: string; channelId: string; author: FakeUser; content: string; replyTo?: string }): Json {
+    const located = channelIndex.get(m.channelId);
+    return {
+      id: m.id,
+      channel_id: m.channelId,
+      ...(located ? { guild_id: located.guild.id } : {}),
+      author: userJson(m.author),
+      content: m.content,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: [],
+      pinned: false,
+      type: m.replyTo ? 19 : 0,
+      flags: 0,
+      components: [],
+      ...(m.replyTo ? { message_reference: { type: 0, message_id: m.replyTo, channel_id: m.channelId } } : {}),
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const apiBase = `http://127.0.0.1:${port}/api`;
+  const gatewayUrl = `ws://127.0.0.1:${port}/gw`;
+
+  const rolesOf = (guild: FakeGuild, userId: string): readonly string[] =>
+    guild.members?.find((m) => m.user.id === userId)?.roles ?? [];
+
+  return {
+    apiBase,
+    gatewayUrl,
+    token,
+    botUserId: bot.id,
+    applicationId,
+    posts,
+    typing,
+    commands,
+    interactionReplies,
+    requests,
+    identifies,
+    resumes,
+    get connected() {
+      return current?.socket !== undefined;
+    },
+
+    sendMessage(message) {
+      const id = snowflake();
+      const content = message.mentionBot ? `<@${bot.id}> ${message.content}` : message.content;
+      if (message.dm) {
+        const channelId = message.channelId ?? `9${message.author.id.slice(1)}`;
+        dispatch("MESSAGE_CREATE", {
+          ...messageJson({ id, channelId, author: message.author, content }),
+          channel_type: ChannelType.DM,
+          mentions: message.mentionBot ? [userJson(bot)] : [],
+        });
+        return id;
+      }
+      const channelId = message.channelId;
+      const located = channelId === undefined ? undefined : channelIndex.get(channelId);
+      if (!channelId || !located) throw new Error(`sendMessage: unknown guild channel ${String(channelId)}`);
+      const roles = message.roles ?? rolesOf(located.guild, message.author.id);
+      dispatch("MESSAGE_CREATE", {
+        ...messageJson({ id, channelId, author: message.author, content, replyTo: message.replyTo }),
+        guild_id: located.guild.id,
+        channel_type: located.channel.type ?? ChannelType.GuildText,
+        member: memberJson({ user: message.author, roles }, false),
+        mentions: message.mentionBot ? [userJson(bot)] : [],
+        ...(message.replyTo
+          ? { referenced_message: messageJson({ id: message.replyTo, channelId, author: bot, content: "(earlier)" }) }
+          : {}),
+      });
+      return id;
+    },
+
+    sendInteraction(interaction) {
+      const located = channelIndex.get(interaction.channelId);
+      if (!located) throw new Error(`sendInteraction: unknown channel ${interaction.channelId}`);
+      const id = snowflake();
+      const interactionToken = `itoken-${id}`;
+      const roles = interaction.roles ?? rolesOf(located.guild, interaction.user.id);
+      dispatch("INTERACTION_CREATE", {
+        id,
+        application_id: applicationId,
+        type: 2,
+        token: interactionToken,
+        version: 1,
+        guild_id: interaction.guildId,
+        channel_id: interaction.channelId,
+        channel: channelJson(located.channel, located.guild.id),
+        member: memberJson({ user: interaction.user, roles }, true),
+        app_permissions: "0",
+        locale: "en-US",
+        guild_locale: "en-US",
+        entitlements: [],
+        authorizing_integration_owners: { "0": interaction.guildId },
+        context: 0,
+        data: {
+          id: snowflake(),
+          name: interaction.commandName,
+          type: 1,
+          guild_id: interaction.guildId,
+          options: Object.entries(interaction.options ?? {}).map(([name, value]) => ({ name, type: 3, value })),
+        },
+      });
+      return { id, token: interactionToken };
+    },
+
+    failNext(failure) {
+      failures.push({ ...failure, left: failure.times ?? 1 });
+    },
+
+    waitFor(predicate, timeoutMs = 5000, what = "condition") {
+      if (predicate()) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!predicate()) return;
+          clearTimeout(timer);
+          changes.off("change", check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          changes.off("change", check);
+          reject(new Error(`fake Discord: timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        changes.on("change", check);
+      });
+    },
+
+    dropConnection(closeCode) {
+      const socket = current?.socket;
+      if (!socket) throw new Error("dropConnection: the bot is not connected");
+      if (current) current.socket = undefined;
+      if (closeCode === undefined) socket.terminate();
+      else socket.close(closeCode, "dropped by the test");
+      changed();
+    },
+
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
