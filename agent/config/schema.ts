@@ -37,6 +37,58 @@ export const GithubAppSchema = z.strictObject({
   privateKeyFile: z.string().min(1),
 });
 
+/** A Discord snowflake: a user, role, guild or channel id. */
+const discordId = z.string().regex(/^[0-9]{1,20}$/, { error: "must be a Discord id (digits only)" });
+
+export const DiscordChannelRuleSchema = z.strictObject({
+  /** Whether CLAWDINATOR reads and answers in this channel (and its threads). */
+  allow: z.boolean().default(true),
+  /** Answer only when mentioned or replied to; unset: the guild's `requireMention`. */
+  requireMention: z.boolean().optional(),
+});
+
+export const DiscordGuildSchema = z.strictObject({
+  /** Default for the guild's channels. */
+  requireMention: z.boolean().default(true),
+  /** Channel id or name (`clawdributors-test`) → rule. Channels not listed are ignored. */
+  channels: z.record(z.string().min(1), DiscordChannelRuleSchema).default({}),
+});
+
+export const DiscordSchema = z.strictObject({
+  /** Guild id → rules. Guilds not listed are ignored (and get no slash commands). */
+  guilds: z.record(discordId, DiscordGuildSchema).default({}),
+  /** Direct messages: off by default; when on, only maintainers listed by user id are answered. */
+  dm: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  /** Channel (name or id) where the instance announces itself on connect; null: no announcement. */
+  startChannel: z.string().min(1).nullable().default("clawdributors-test"),
+});
+
+export const AccessSchema = z.strictObject({
+  /** Who gets answers and model calls on Discord. The shell operator always does. */
+  maintainers: z
+    .strictObject({ users: z.array(discordId).default([]), roles: z.array(discordId).default([]) })
+    .default({ users: [], roles: [] }),
+  /** The one short answer a non-maintainer gets when addressing the bot; null: silence. */
+  refusal: z.string().min(1).max(2000).nullable().default("I only take orders from maintainers."),
+  /** A non-maintainer is refused at most once per this many seconds; in between, silence. */
+  refusalCooldownSeconds: z.number().int().nonnegative().default(600),
+});
+
+/** A token bucket: `burst` requests at once, refilled at `perMinute`. */
+const RateBucketSchema = z.strictObject({
+  burst: z.number().int().positive(),
+  perMinute: z.number().positive(),
+});
+
+export const RateLimitsSchema = z.strictObject({
+  /** Per Discord user, across channels. */
+  perUser: RateBucketSchema.default({ burst: 5, perMinute: 6 }),
+  /** Per channel (or thread), across users. */
+  perChannel: RateBucketSchema.default({ burst: 20, perMinute: 30 }),
+  /** Said once when a limit is hit; null: silence. */
+  notice: z.string().min(1).max(2000).nullable().default("Easy. Too many requests; try again in a minute."),
+});
+
 export const ConfigSchema = z.strictObject({
   /** `CLAWDINATOR-<n>`: the instance's name on Discord, in memory notes and in AWS tags. */
   instance: z
@@ -59,10 +111,16 @@ export const ConfigSchema = z.strictObject({
   githubApp: GithubAppSchema.optional(),
   endpoints: EndpointsSchema.default(EndpointsSchema.parse({})),
   models: ModelsSchema.default(ModelsSchema.parse({})),
+  discord: DiscordSchema.default(DiscordSchema.parse({})),
+  access: AccessSchema.default(AccessSchema.parse({})),
+  rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
+export type DiscordConfig = z.infer<typeof DiscordSchema>;
+export type AccessConfig = z.infer<typeof AccessSchema>;
+export type RateLimitsConfig = z.infer<typeof RateLimitsSchema>;
 
 /** Example values shown in error messages, by dotted field path. */
 export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
@@ -83,6 +141,20 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "endpoints.github": '"https://github.example.com/api/v3"',
   "models.voice": '"claude-sonnet-4-5"',
   "models.code": '"gpt-5-codex"',
+  "discord.guilds": '{ "1456350064065904867": { "channels": { "clawdributors-test": { "allow": true, "requireMention": true } } } }',
+  "discord.dm.enabled": "false",
+  "discord.startChannel": '"clawdributors-test"',
+  "access.maintainers.users": '["123456789012345678"]',
+  "access.maintainers.roles": '["234567890123456789"]',
+  "access.refusal": '"I only take orders from maintainers."',
+  "access.refusalCooldownSeconds": "600",
+  "rateLimits.perUser": '{ "burst": 5, "perMinute": 6 }',
+  "rateLimits.perChannel": '{ "burst": 20, "perMinute": 30 }',
+  "rateLimits.perUser.burst": "5",
+  "rateLimits.perUser.perMinute": "6",
+  "rateLimits.perChannel.burst": "20",
+  "rateLimits.perChannel.perMinute": "30",
+  "rateLimits.notice": '"Easy. Too many requests; try again in a minute."',
 };
 
 /** Keys people write when they mean to pass a secret inline, and the file key to use instead. */
