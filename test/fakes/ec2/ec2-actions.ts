@@ -1,0 +1,510 @@
+/**
+ * The EC2 Query actions the image pipeline uses. Parameter names are the wire names (what the SDK
+ * and awscli put in the form: `Filter.N`, `ImageId.N`, `BlockDeviceMapping.N.Ebs.*`; see the
+ * botocore model ec2/2016-11-15), and results are the XML element names of the response shapes.
+ */
+import { Ec2ApiError, invalidParameterValue } from "./errors.ts";
+import type { FaultPlan } from "./faults.ts";
+import { matchesFilters, readFilters } from "./filters.ts";
+import type { QueryReader } from "./query.ts";
+import {
+  ACCOUNT_ID,
+  newId,
+  type BlockDeviceMapping,
+  type Ec2State,
+  type Image,
+  type ImportTask,
+  type Snapshot,
+  type Tags,
+} from "./state.ts";
+import type { XmlStruct, XmlValue } from "./xml.ts";
+
+export interface Ec2Context {
+  readonly state: Ec2State;
+  readonly now: number;
+  readonly faults: FaultPlan;
+  readonly importDurationMs: number;
+  /** Answers whether the S3 object an import reads exists, and its size; undefined = not checked. */
+  readonly headS3Object: ((bucket: string, key: string) => Promise<S3ObjectCheck>) | undefined;
+}
+
+export type S3ObjectCheck = { readonly exists: true; readonly size: number } | { readonly exists: false; readonly detail: string };
+
+export type Ec2Handler = (params: QueryReader, context: Ec2Context) => XmlStruct | Promise<XmlStruct>;
+
+// ---------- shared pieces ----------
+
+function tagSet(tags: Tags): XmlValue {
+  if (tags.size === 0) return undefined;
+  return [...tags].map(([key, value]) => ({ key, value }));
+}
+
+function readTags(tagReaders: QueryReader[]): Array<[string, string]> {
+  return tagReaders.map((tag) => {
+    const key = tag.requiredString("Key");
+    if (key.toLowerCase().startsWith("aws:")) {
+      throw invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use (key '${key}')`);
+    }
+    if (key.length > 128) throw invalidParameterValue(`Tag key exceeds the maximum length of 128 characters: '${key}'`);
+    return [key, tag.string("Value") ?? ""];
+  });
+}
+
+/** TagSpecification.N: every ResourceType must be one the action can tag, as in EC2. */
+function readTagSpecifications(params: QueryReader, allowed: readonly string[]): Array<[string, string]> {
+  const tags: Array<[string, string]> = [];
+  for (const spec of params.structs("TagSpecification")) {
+    const resourceType = spec.requiredString("ResourceType");
+    if (!allowed.includes(resourceType)) {
+      throw invalidParameterValue(`'${resourceType}' is not a valid taggable resource type for this operation.`);
+    }
+    tags.push(...readTags(spec.structs("Tag")));
+  }
+  return tags;
+}
+
+/** Key-order-independent fingerprint of a request, to detect a ClientToken reused for another request. */
+export function fingerprint(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === "object" && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => a.localeCompare(b)))
+      : member,
+  );
+}
+
+function ownersMatch(owners: readonly string[]): boolean {
+  return owners.length === 0 || owners.some((owner) => owner === "self" || owner === ACCOUNT_ID);
+}
+
+// ---------- VM Import (ImportSnapshot) ----------
+
+const IMPORT_FORMATS = ["RAW", "VHD", "VMDK"];
+
+function importTaskItem(task: ImportTask): XmlStruct {
+  return {
+    description: task.description,
+    importTaskId: task.importTaskId,
+    snapshotTaskDetail: {
+      description: task.description,
+      diskImageSize: task.diskImageSize,
+      encrypted: false,
+      format: task.format,
+      progress: task.progress === undefined ? undefined : String(task.progress),
+      snapshotId: task.snapshotId,
+      status: task.status,
+      statusMessage: task.statusMessage,
+      userBucket: { s3Bucket: task.s3Bucket, s3Key: task.s3Key },
+    },
+    tagSet: tagSet(task.tags),
+  };
+}
+
+async function importSnapshot(params: QueryReader, context: Ec2Context): Promise<XmlStruct> {
+  const clientToken = params.string("ClientToken");
+  const requestFingerprint = fingerprint(Object.fromEntries(Object.entries(params.params).filter(([name]) => name !== "ClientToken")));
+  if (clientToken !== undefined) {
+    const previous = [...context.state.importTasks.values()].find((task) => task.clientToken === clientToken);
+    if (previous !== undefined) {
+      if (previous.requestFingerprint !== requestFingerprint) {
+        throw new Ec2ApiError(
+          "IdempotentParameterMismatch",
+          `The client token '${clientToken}' was already used for a different ImportSnapshot request`,
+        );
+      }
+      return importTaskItem(previous);
+    }
+  }
+  const disk = params.struct("DiskContainer");
+  if (disk.string("Url") !== undefined) {
+    throw new Ec2ApiError("InvalidParameter", "This fake imports from DiskContainer.UserBucket only; DiskContainer.Url is not supported");
+  }
+  const bucket = disk.struct("UserBucket");
+  const s3Bucket = bucket.requiredString("S3Bucket");
+  const s3Key = bucket.requiredString("S3Key");
+  const format = disk.requiredString("Format").toUpperCase();
+  if (!IMPORT_FORMATS.includes(format)) {
+    throw invalidParameterValue(`Value (${format}) for parameter DiskContainer.Format is invalid. Expected one of: ${IMPORT_FORMATS.join(", ")}`);
+  }
+  const tags = readTagSpecifications(params, ["import-snapshot-task"]);
+
+  let failure: ImportTask["failure"];
+  let diskImageSize: number | undefined;
+  const injected = context.faults.takeImportFailure();
+  if (injected !== undefined) failure = { message: injected, at: context.now + context.importDurationMs * 0.5 };
+  if (context.headS3Object !== undefined) {
+    const object = await context.headS3Object(s3Bucket, s3Key);
+    if (object.exists) diskImageSize = object.size;
+    else {
+      failure = {
+        message: `ClientError: Disk validation failed [Unable to read S3 object s3://${s3Bucket}/${s3Key}: ${object.detail}]`,
+        at: context.now + context.importDurationMs * 0.1,
+      };
+    }
+  }
+  const importTaskId = newId("import-snap");
+  const task: ImportTask = {
+    importTaskId,
+    clientToken,
+    requestFingerprint,
+    description: params.string("Description") ?? disk.string("Description"),
+    format,
+    s3Bucket,
+    s3Key,
+    createdAt: context.now,
+    durationMs: context.importDurationMs,
+    diskImageSize,
+    failure,
+    status: "active",
+    statusMessage: "pending",
+    progress: 3,
+    snapshotId: undefined,
+    tags: new Map(tags),
+  };
+  context.state.importTasks.set(importTaskId, task);
+  return importTaskItem(task);
+}
+
+function describeImportSnapshotTasks(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("ImportTaskId");
+  const filters = readFilters(params.structs("Filters"));
+  for (const id of ids) {
+    if (!context.state.importTasks.has(id)) {
+      throw new Ec2ApiError("InvalidConversionTaskId.Malformed", `The import task ID '${id}' is malformed or does not exist`);
+    }
+  }
+  const tasks = [...context.state.importTasks.values()].filter(
+    (task) =>
+      (ids.length === 0 || ids.includes(task.importTaskId)) &&
+      matchesFilters(filters, { "task-state": task.status, "import-task-id": task.importTaskId }, task.tags),
+  );
+  return { importSnapshotTaskSet: tasks.map(importTaskItem) };
+}
+
+function cancelImportTask(params: QueryReader, context: Ec2Context): XmlStruct {
+  const id = params.requiredString("ImportTaskId");
+  const task = context.state.importTasks.get(id);
+  if (task === undefined) throw new Ec2ApiError("InvalidConversionTaskId", `The import task '${id}' does not exist`);
+  if (task.status !== "active") {
+    throw new Ec2ApiError("IncorrectState", `The import task '${id}' is in state '${task.status}' and cannot be cancelled`);
+  }
+  const previousState = task.status;
+  task.failure = { message: params.string("CancelReason") ?? "User initiated task cancelation", at: context.now };
+  task.status = "deleting";
+  task.statusMessage = task.failure.message;
+  task.progress = undefined;
+  return { importTaskId: id, previousState, state: "deleting" };
+}
+
+// ---------- snapshots ----------
+
+function snapshotItem(snapshot: Snapshot): XmlStruct {
+  return {
+    snapshotId: snapshot.snapshotId,
+    // Snapshots that come from VM Import or the EBS direct APIs have no source volume.
+    volumeId: "vol-ffffffff",
+    status: snapshot.state,
+    statusMessage: snapshot.stateMessage,
+    startTime: snapshot.startTime,
+    progress: snapshot.state === "completed" ? "100%" : "0%",
+    ownerId: ACCOUNT_ID,
+    volumeSize: snapshot.volumeSizeGiB,
+    description: snapshot.description,
+    encrypted: false,
+    storageTier: "standard",
+    tagSet: tagSet(snapshot.tags),
+  };
+}
+
+function requireSnapshot(state: Ec2State, snapshotId: string): Snapshot {
+  const snapshot = state.snapshots.get(snapshotId);
+  if (snapshot === undefined) throw new Ec2ApiError("InvalidSnapshot.NotFound", `The snapshot '${snapshotId}' does not exist.`);
+  return snapshot;
+}
+
+function describeSnapshots(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("SnapshotId");
+  const filters = readFilters(params.structs("Filter"));
+  for (const id of ids) requireSnapshot(context.state, id);
+  const snapshots = ownersMatch(params.strings("Owner"))
+    ? [...context.state.snapshots.values()].filter(
+        (snapshot) =>
+          (ids.length === 0 || ids.includes(snapshot.snapshotId)) &&
+          matchesFilters(
+            filters,
+            {
+              "snapshot-id": snapshot.snapshotId,
+              status: snapshot.state,
+              description: snapshot.description,
+              "owner-id": ACCOUNT_ID,
+              "volume-size": String(snapshot.volumeSizeGiB),
+              "volume-id": "vol-ffffffff",
+            },
+            snapshot.tags,
+          ),
+      )
+    : [];
+  return { snapshotSet: snapshots.map(snapshotItem) };
+}
+
+function liveImages(state: Ec2State): Image[] {
+  return [...state.images.values()].filter((image) => image.state !== "deregistered");
+}
+
+function deleteSnapshot(params: QueryReader, context: Ec2Context): XmlStruct {
+  const id = params.requiredString("SnapshotId");
+  requireSnapshot(context.state, id);
+  const user = liveImages(context.state).find((image) =>
+    image.blockDeviceMappings.some((mapping) => mapping.ebs?.snapshotId === id),
+  );
+  if (user !== undefined) {
+    throw new Ec2ApiError("InvalidSnapshot.InUse", `The snapshot ${id} is currently in use by ${user.imageId}`);
+  }
+  context.state.snapshots.delete(id);
+  return { return: true };
+}
+
+function createTags(params: QueryReader, context: Ec2Context): XmlStruct {
+  const resourceIds = params.strings("ResourceId");
+  if (resourceIds.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter ResourceId");
+  const tags = readTags(params.structs("Tag"));
+  if (tags.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter Tag");
+  // Validate every resource before tagging any, as EC2 does.
+  const targets = resourceIds.map((id): Tags => {
+    if (id.startsWith("import-snap-")) {
+      const task = context.state.importTasks.get(id);
+      if (task === undefined) throw new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
+      return task.tags;
+    }
+    if (id.startsWith("snap-")) return requireSnapshot(context.state, id).tags;
+    if (id.startsWith("ami-")) return requireLiveImage(context.state, id).tags;
+    throw new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
+  });
+  for (const target of targets) for (const [key, value] of tags) target.set(key, value);
+  return { return: true };
+}
+
+// ---------- images ----------
+
+const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
+const ARCHITECTURES = ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
+const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
+const BOOT_MODES = ["legacy-bios", "uefi", "uefi-preferred"];
+
+function oneOf(name: string, value: string | undefined, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw invalidParameterValue(`Value (${value}) for parameter ${name} is invalid. Valid values: ${allowed.join(", ")}`);
+  }
+}
+
+function requireLiveImage(state: Ec2State, imageId: string): Image {
+  const image = state.images.get(imageId);
+  if (image === undefined) throw new Ec2ApiError("InvalidAMIID.NotFound", `The image id '[${imageId}]' does not exist`);
+  if (image.state === "deregistered") {
+    throw new Ec2ApiError("InvalidAMIID.Unavailable", `The image ID '${imageId}' is no longer available`);
+  }
+  return image;
+}
+
+function readBlockDeviceMapping(mapping: QueryReader, context: Ec2Context, index: number): BlockDeviceMapping {
+  const deviceName = mapping.requiredString("DeviceName");
+  if (mapping.params.Ebs === undefined) return { deviceName, ebs: undefined };
+  const ebs = mapping.struct("Ebs");
+  const snapshotId = ebs.string("SnapshotId");
+  if (snapshotId === undefined) {
+    throw new Ec2ApiError("InvalidBlockDeviceMapping", `BlockDeviceMapping.${index}.Ebs needs a SnapshotId to register an image`);
+  }
+  const snapshot = requireSnapshot(context.state, snapshotId);
+  if (snapshot.state !== "completed") {
+    throw new Ec2ApiError("IncorrectState", `Snapshot '${snapshotId}' is in state '${snapshot.state}'; an image can be registered from a 'completed' snapshot only`);
+  }
+  const volumeType = ebs.string("VolumeType") ?? "gp2";
+  oneOf(`BlockDeviceMapping.${index}.Ebs.VolumeType`, volumeType, VOLUME_TYPES);
+  const volumeSizeGiB = ebs.integer("VolumeSize") ?? snapshot.volumeSizeGiB;
+  if (volumeSizeGiB < snapshot.volumeSizeGiB) {
+    throw new Ec2ApiError(
+      "InvalidBlockDeviceMapping",
+      `Volume of size ${volumeSizeGiB}GB is smaller than snapshot '${snapshotId}', expect size >= ${snapshot.volumeSizeGiB}GB`,
+    );
+  }
+  return {
+    deviceName,
+    ebs: {
+      snapshotId,
+      volumeSizeGiB,
+      volumeType,
+      deleteOnTermination: ebs.boolean("DeleteOnTermination") ?? true,
+      encrypted: ebs.boolean("Encrypted") ?? false,
+      iops: ebs.integer("Iops"),
+      throughput: ebs.integer("Throughput"),
+    },
+  };
+}
+
+function registerImage(params: QueryReader, context: Ec2Context): XmlStruct {
+  if (params.string("ImageLocation") !== undefined) {
+    throw new Ec2ApiError("InvalidParameter", "This fake registers EBS-backed images only; ImageLocation is not supported");
+  }
+  const name = params.requiredString("Name");
+  if (!AMI_NAME.test(name)) {
+    throw new Ec2ApiError(
+      "InvalidAMIName.Malformed",
+      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_' (got '${name}')`,
+    );
+  }
+  const duplicate = liveImages(context.state).find((image) => image.name === name);
+  if (duplicate !== undefined) {
+    throw new Ec2ApiError("InvalidAMIName.Duplicate", `AMI name ${name} is already in use by AMI ${duplicate.imageId}`);
+  }
+  // EC2's defaults when these are unset (i386, paravirtual, /dev/sda1), which is why callers set them.
+  const architecture = params.string("Architecture") ?? "i386";
+  oneOf("Architecture", architecture, ARCHITECTURES);
+  const virtualizationType = params.string("VirtualizationType") ?? "paravirtual";
+  oneOf("VirtualizationType", virtualizationType, ["hvm", "paravirtual"]);
+  const rootDeviceName = params.string("RootDeviceName") ?? "/dev/sda1";
+  const sriovNetSupport = params.string("SriovNetSupport");
+  oneOf("SriovNetSupport", sriovNetSupport, ["simple"]);
+  const bootMode = params.string("BootMode");
+  oneOf("BootMode", bootMode, BOOT_MODES);
+  const imdsSupport = params.string("ImdsSupport");
+  oneOf("ImdsSupport", imdsSupport, ["v2.0"]);
+  const tpmSupport = params.string("TpmSupport");
+  oneOf("TpmSupport", tpmSupport, ["v2.0"]);
+  const tags = readTagSpecifications(params, ["image"]);
+
+  const blockDeviceMappings = params.structs("BlockDeviceMapping").map((mapping, i) => readBlockDeviceMapping(mapping, context, i + 1));
+  const devices = new Set<string>();
+  for (const mapping of blockDeviceMappings) {
+    if (devices.has(mapping.deviceName)) {
+      throw new Ec2ApiError("InvalidBlockDeviceMapping", `The device '${mapping.deviceName}' is used in more than one block-device mapping`);
+    }
+    devices.add(mapping.deviceName);
+  }
+  if (!blockDeviceMappings.some((mapping) => mapping.deviceName === rootDeviceName && mapping.ebs !== undefined)) {
+    throw new Ec2ApiError(
+      "InvalidBlockDeviceMapping",
+      `The root device name '${rootDeviceName}' has no EBS block device mapping; add BlockDeviceMapping.N.DeviceName=${rootDeviceName} with Ebs.SnapshotId`,
+    );
+  }
+  const imageId = newId("ami");
+  context.state.images.set(imageId, {
+    imageId,
+    name,
+    description: params.string("Description"),
+    architecture,
+    rootDeviceName,
+    blockDeviceMappings,
+    virtualizationType,
+    enaSupport: params.boolean("EnaSupport"),
+    sriovNetSupport,
+    bootMode,
+    imdsSupport,
+    tpmSupport,
+    creationDate: new Date(context.now),
+    availableAt: context.now,
+    state: "available",
+    tags: new Map(tags),
+  });
+  return { imageId };
+}
+
+function imageItem(image: Image): XmlStruct {
+  return {
+    imageId: image.imageId,
+    imageLocation: `${ACCOUNT_ID}/${image.name}`,
+    imageState: image.state,
+    imageOwnerId: ACCOUNT_ID,
+    creationDate: image.creationDate,
+    isPublic: false,
+    architecture: image.architecture,
+    imageType: "machine",
+    name: image.name,
+    description: image.description,
+    rootDeviceType: "ebs",
+    rootDeviceName: image.rootDeviceName,
+    // An image's mappings are the one list EC2 does not call `...Set`.
+    blockDeviceMapping: image.blockDeviceMappings.map((mapping) => ({
+      deviceName: mapping.deviceName,
+      ebs:
+        mapping.ebs === undefined
+          ? undefined
+          : {
+              snapshotId: mapping.ebs.snapshotId,
+              volumeSize: mapping.ebs.volumeSizeGiB,
+              deleteOnTermination: mapping.ebs.deleteOnTermination,
+              volumeType: mapping.ebs.volumeType,
+              iops: mapping.ebs.iops,
+              throughput: mapping.ebs.throughput,
+              encrypted: mapping.ebs.encrypted,
+            },
+    })),
+    virtualizationType: image.virtualizationType,
+    tagSet: tagSet(image.tags),
+    hypervisor: "xen",
+    enaSupport: image.enaSupport,
+    sriovNetSupport: image.sriovNetSupport,
+    bootMode: image.bootMode,
+    tpmSupport: image.tpmSupport,
+    imdsSupport: image.imdsSupport,
+    platformDetails: "Linux/UNIX",
+    usageOperation: "RunInstances",
+  };
+}
+
+function describeImages(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("ImageId");
+  const filters = readFilters(params.structs("Filter"));
+  for (const id of ids) {
+    const image = context.state.images.get(id);
+    if (image === undefined || image.state === "deregistered") {
+      throw new Ec2ApiError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+    }
+  }
+  const images = ownersMatch(params.strings("Owner"))
+    ? liveImages(context.state).filter(
+        (image) =>
+          (ids.length === 0 || ids.includes(image.imageId)) &&
+          matchesFilters(
+            filters,
+            {
+              name: image.name,
+              "image-id": image.imageId,
+              state: image.state,
+              architecture: image.architecture,
+              description: image.description,
+              "owner-id": ACCOUNT_ID,
+              "boot-mode": image.bootMode,
+              "virtualization-type": image.virtualizationType,
+              "block-device-mapping.snapshot-id": image.blockDeviceMappings.flatMap((m) => (m.ebs === undefined ? [] : [m.ebs.snapshotId])),
+            },
+            image.tags,
+          ),
+      )
+    : [];
+  return { imagesSet: images.map(imageItem) };
+}
+
+function deregisterImage(params: QueryReader, context: Ec2Context): XmlStruct {
+  const image = requireLiveImage(context.state, params.requiredString("ImageId"));
+  image.state = "deregistered";
+  if (params.boolean("DeleteAssociatedSnapshots") !== true) return { return: true };
+  const results = image.blockDeviceMappings.flatMap((mapping) => {
+    const snapshotId = mapping.ebs?.snapshotId;
+    if (snapshotId === undefined) return [];
+    const stillUsed = liveImages(context.state).some((other) => other.blockDeviceMappings.some((m) => m.ebs?.snapshotId === snapshotId));
+    if (!stillUsed) context.state.snapshots.delete(snapshotId);
+    return [{ snapshotId, returnCode: stillUsed ? "warn-skipped-snapshot-in-use" : "success" }];
+  });
+  return { return: true, deleteSnapshotResultSet: results };
+}
+
+export const EC2_ACTIONS: Readonly<Record<string, Ec2Handler>> = {
+  ImportSnapshot: importSnapshot,
+  DescribeImportSnapshotTasks: describeImportSnapshotTasks,
+  CancelImportTask: cancelImportTask,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+  CreateTags: createTags,
+  RegisterImage: registerImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+};
