@@ -31,6 +31,24 @@ export const ModelsSchema = z.strictObject({
   code: z.string().min(1).default("gpt-5-codex"),
 });
 
+/** The Claude brain's limits (agent/brain/claude.ts). */
+export const BrainSchema = z.strictObject({
+  /** Most model calls for one message; each tool round trip is one more. */
+  maxSteps: z.number().int().min(1).max(32).default(8),
+  /** Most earlier messages (user + assistant) of a conversation replayed to the model. */
+  contextMessages: z.number().int().min(0).max(200).default(20),
+  /** Most characters of earlier messages replayed per conversation (~4 characters per token). */
+  contextChars: z.number().int().min(0).max(400_000).default(24_000),
+  /** Estimated tokens (characters / 4) of the system prompt distilled from the workspace. */
+  systemPromptTokenBudget: z.number().int().min(200).max(50_000).default(3_000),
+  /** `max_tokens` of each model call. */
+  maxOutputTokens: z.number().int().min(64).max(32_000).default(1_500),
+  /** Per model request; the SDK's `timeout`. */
+  timeoutMs: z.number().int().min(1).max(600_000).default(60_000),
+  /** Retries on 429, 5xx, 529 overloaded, timeouts and connection errors; the SDK's `maxRetries`. */
+  maxRetries: z.number().int().min(0).max(10).default(2),
+});
+
 export const GithubAppSchema = z.strictObject({
   appId: z.number().int().positive(),
   installationId: z.number().int().positive(),
@@ -111,6 +129,7 @@ export const ConfigSchema = z.strictObject({
   githubApp: GithubAppSchema.optional(),
   endpoints: EndpointsSchema.default(EndpointsSchema.parse({})),
   models: ModelsSchema.default(ModelsSchema.parse({})),
+  brain: BrainSchema.default(BrainSchema.parse({})),
   discord: DiscordSchema.default(DiscordSchema.parse({})),
   access: AccessSchema.default(AccessSchema.parse({})),
   rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
@@ -121,6 +140,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type DiscordConfig = z.infer<typeof DiscordSchema>;
 export type AccessConfig = z.infer<typeof AccessSchema>;
 export type RateLimitsConfig = z.infer<typeof RateLimitsSchema>;
+export type BrainConfig = z.infer<typeof BrainSchema>;
 
 /** Example values shown in error messages, by dotted field path. */
 export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
@@ -141,6 +161,13 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "endpoints.github": '"https://github.example.com/api/v3"',
   "models.voice": '"claude-sonnet-4-5"',
   "models.code": '"gpt-5-codex"',
+  "brain.maxSteps": "8",
+  "brain.contextMessages": "20",
+  "brain.contextChars": "24000",
+  "brain.systemPromptTokenBudget": "3000",
+  "brain.maxOutputTokens": "1500",
+  "brain.timeoutMs": "60000",
+  "brain.maxRetries": "2",
   "discord.guilds": '{ "1456350064065904867": { "channels": { "clawdributors-test": { "allow": true, "requireMention": true } } } }',
   "discord.dm.enabled": "false",
   "discord.startChannel": '"clawdributors-test"',

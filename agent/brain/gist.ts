@@ -1,0 +1,54 @@
+import type { IncomingMessage } from "../transport/types.ts";
+
+/**
+ * The hive mind's record of an exchange: one line, who asked what and what was answered, short
+ * enough to skim a day of them, appended to the day's memory note so a restarted unit or a
+ * sibling knows what was discussed. Never a secret: known secret values are scrubbed by the
+ * caller's `scrub`, and anything shaped like a well-known token is masked here as well.
+ */
+
+export interface GistInput {
+  readonly instance: string;
+  readonly message: IncomingMessage;
+  readonly reply: string;
+  readonly tools: readonly string[];
+  readonly at: Date;
+}
+
+export const GIST_ASK_CHARS = 160;
+export const GIST_ANSWER_CHARS = 240;
+
+export function gistLine(input: GistInput, scrub: (text: string) => string = (t) => t): string {
+  const { instance, message, reply, tools, at } = input;
+  const time = at.toISOString().slice(11, 16);
+  const who = message.origin === "internal" ? "internal task" : `${oneLine(message.author.name, 40)} (${message.author.id})`;
+  const asked = clip(message.text, GIST_ASK_CHARS);
+  const answered = clip(reply, GIST_ANSWER_CHARS);
+  const used = tools.length > 0 ? ` [tools: ${[...new Set(tools)].join(", ")}]` : "";
+  return maskTokens(scrub(`- ${time}Z ${instance} · ${oneLine(message.conversation, 60)} · ${who} asked: "${asked}" → "${answered}"${used}`));
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function clip(text: string, max: number): string {
+  return oneLine(text, max).replace(/"/g, "'");
+}
+
+/** Shapes of credentials that must never land in shared memory, whoever pasted them. */
+const TOKEN_SHAPES: readonly RegExp[] = [
+  /sk-ant-[A-Za-z0-9_-]{8,}/g,
+  /\bsk-[A-Za-z0-9_-]{20,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /\bxox[abpr]-[A-Za-z0-9-]{10,}/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /\b[MN][A-Za-z\d]{23,27}\.[\w-]{6}\.[\w-]{27,}/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
+];
+
+export function maskTokens(text: string): string {
+  return TOKEN_SHAPES.reduce((out, shape) => out.replace(shape, "[REDACTED]"), text);
+}
