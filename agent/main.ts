@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import packageJson from "../package.json" with { type: "json" };
+import { AccessControl } from "./access.ts";
 import { NotConfiguredBrain } from "./brain/not-configured.ts";
 import type { Brain } from "./brain/types.ts";
 import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
@@ -9,6 +10,7 @@ import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
 import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
 import { Router } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
+import { DiscordTransport } from "./transport/discord.ts";
 import { ShellTransport } from "./transport/shell.ts";
 import type { Transport } from "./transport/types.ts";
 
@@ -50,12 +52,14 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
     transport: transport.name,
     configSource: source,
     startedAt,
-    integrations: integrationStatus(config, secrets, brain),
+    integrations: integrationStatus(config, secrets, brain, transport),
   });
-  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status });
+  const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
+  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
 
   await transport.start(async (message) => {
-    const reply = await router.handle(message);
+    const typing = transport.typing?.bind(transport, message);
+    const reply = await router.handle(message, { typing });
     if (reply) await transport.send(message, reply);
   });
   log.info({ transport: transport.name, config: source }, "online");
@@ -71,7 +75,21 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
 
 function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger): Transport {
   if (secrets.discordToken) {
-    log.warn("a Discord token is configured, but this build has no Discord transport yet; using the shell");
+    const { users, roles } = config.access.maintainers;
+    if (users.length === 0 && roles.length === 0) {
+      log.warn('no maintainers configured: nobody on Discord will get an answer (set "access.maintainers.users" or ".roles")');
+    }
+    if (Object.keys(config.discord.guilds).length === 0) {
+      log.warn('no Discord guilds configured: every guild message is ignored (set "discord.guilds")');
+    }
+    return new DiscordTransport({
+      token: secrets.discordToken,
+      apiBase: config.endpoints.discordApi,
+      discord: config.discord,
+      instance: config.instance,
+      commands: BUILTIN_COMMANDS,
+      log: log.child({ component: "discord" }),
+    });
   }
   return new ShellTransport({
     input: io.stdin,
@@ -86,11 +104,13 @@ function createBrain(_secrets: Secrets): Brain {
   return new NotConfiguredBrain();
 }
 
-function integrationStatus(config: Config, secrets: Secrets, brain: Brain): IntegrationStatus[] {
+function integrationStatus(config: Config, secrets: Secrets, brain: Brain, transport: Transport): IntegrationStatus[] {
   return [
-    secrets.discordToken
-      ? { name: "discord", state: "configured", detail: `token set; API ${config.endpoints.discordApi}` }
-      : { name: "discord", state: "offline", detail: `no token, talking on the shell: ${howToConfigure("discordToken")}` },
+    (secrets.discordToken && transport.status?.()) || {
+      name: "discord",
+      state: "offline",
+      detail: `no token, talking on the shell: ${howToConfigure("discordToken")}`,
+    },
     brain.status,
     secrets.openaiApiKey
       ? { name: "openai", state: "configured", detail: `model ${config.models.code} at ${config.endpoints.openai}` }

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { AccessControl } from "./access.ts";
 import type { Brain } from "./brain/types.ts";
 import type { Command, CommandContext } from "./commands/types.ts";
 import type { Logger } from "./log.ts";
 import type { StatusReport } from "./status.ts";
-import type { IncomingMessage, Reply } from "./transport/types.ts";
+import type { IncomingMessage, Reply, StopTyping } from "./transport/types.ts";
 
 export interface RouterDeps {
   readonly commands: readonly Command[];
@@ -12,11 +13,21 @@ export interface RouterDeps {
   readonly status: () => StatusReport;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** Who gets answers; without it every message is answered (the shell's local operator). */
+  readonly access?: AccessControl;
+}
+
+/** What the transport lends the router for one message. */
+export interface HandleHooks {
+  /** Starts the transport's "is typing" signal while the brain works; see `Transport.typing`. */
+  readonly typing?: () => StopTyping;
 }
 
 /**
- * Decides what answers a message: a built-in command when the first word names one, the brain
- * otherwise. A failure becomes a short apology with a reference id; the stack goes to the log only.
+ * Decides what answers a message. First access: a message the access rules deny gets nothing or a
+ * short refusal, and never reaches a command or the model. Then a built-in command when the first
+ * word names one, the brain otherwise. A failure becomes a short apology with a reference id; the
+ * stack goes to the log only.
  */
 export class Router {
   private readonly deps: RouterDeps;
@@ -27,18 +38,31 @@ export class Router {
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
   }
 
-  async handle(message: IncomingMessage): Promise<Reply | undefined> {
+  async handle(message: IncomingMessage, hooks: HandleHooks = {}): Promise<Reply | undefined> {
+    const log = this.deps.log.child({ message: message.id, conversation: message.conversation });
+    const decision = this.deps.access?.decide(message) ?? { action: "answer" };
+    if (decision.action !== "answer") {
+      const who = { author: message.author.id, authorName: message.author.name, origin: message.origin, reason: decision.reason };
+      // Everything a non-maintainer tries is on record; the rest of the ignored traffic is noise.
+      if (decision.reason === "not-maintainer" || decision.action === "refuse") log.info(who, `access: ${decision.action}`);
+      else log.debug(who, "access: ignore");
+      return decision.action === "refuse" ? { text: decision.text, private: true } : undefined;
+    }
     const text = message.text.trim();
     if (text === "") return undefined;
     const [first = "", ...args] = text.split(/\s+/);
     const command = this.byName.get(first.toLowerCase());
-    const log = this.deps.log.child({ message: message.id, conversation: message.conversation });
     try {
       if (command) {
         log.info({ command: command.name }, "command");
         return await command.run(args, this.context(message));
       }
-      return await this.deps.brain.respond(message);
+      const stopTyping = hooks.typing?.();
+      try {
+        return await this.deps.brain.respond(message);
+      } finally {
+        stopTyping?.();
+      }
     } catch (error) {
       const ref = randomUUID().slice(0, 8);
       log.error({ err: error, ref }, "handling a message failed");

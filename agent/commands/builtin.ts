@@ -30,6 +30,7 @@ export const gif: Command = {
   name: "gif",
   usage: `gif [${GIF_MOODS.join("|")}]`,
   summary: "an Arnie gif for the mood",
+  argument: { name: "mood", description: "which mood (default: greeting)", choices: GIF_MOODS },
   async run(args, { random }) {
     const requested = args[0]?.toLowerCase() ?? "greeting";
     if (!isGifMood(requested)) return { text: `No gif for "${requested}". Moods: ${GIF_MOODS.join(", ")}.` };

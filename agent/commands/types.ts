@@ -14,5 +14,15 @@ export interface Command {
   readonly name: string;
   readonly usage: string;
   readonly summary: string;
+  /** The command's one optional argument; becomes the slash command's option on Discord. */
+  readonly argument?: CommandArgument;
   run(args: readonly string[], context: CommandContext): Promise<Reply>;
+}
+
+export interface CommandArgument {
+  /** Lowercase, as Discord requires for option names. */
+  readonly name: string;
+  readonly description: string;
+  /** The values Discord offers in a picker; free text when absent. */
+  readonly choices?: readonly string[];
 }

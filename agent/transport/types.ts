@@ -1,3 +1,5 @@
+import type { IntegrationStatus } from "../status.ts";
+
 /**
  * The seam between CLAWDINATOR and the place people talk to it. The shell transport and the
  * Discord transport implement the same interface; the router never knows which one it has.
@@ -24,12 +26,27 @@ export interface IncomingMessage {
   readonly addressed: boolean;
   readonly guildId?: string;
   readonly channelId?: string;
+  /**
+   * The keys a channel rule may be configured under, most specific first: the channel's id and
+   * name, then for a thread its parent's id and name. Empty or absent outside a guild.
+   */
+  readonly channelKeys?: readonly string[];
+  /**
+   * The origin shows a failure when nothing answers (a slash command): a denial becomes a private
+   * refusal there instead of silence.
+   */
+  readonly expectsResponse?: boolean;
   readonly receivedAt: Date;
 }
 
 export interface Reply {
   readonly text: string;
+  /** Only the addressee should see it (an ephemeral slash-command reply); sent normally where that does not exist. */
+  readonly private?: boolean;
 }
+
+/** Stops a typing indicator. */
+export type StopTyping = () => void;
 
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 
@@ -39,6 +56,13 @@ export interface Transport {
   start(onMessage: MessageHandler): Promise<void>;
   /** Answers a message in the form its origin expects (a reply, a thread, a line on stdout). */
   send(to: IncomingMessage, reply: Reply): Promise<void>;
+  /**
+   * Shows that an answer is being worked on (Discord's "is typing…") until the returned function is
+   * called. Optional: transports without such a signal leave it out.
+   */
+  typing?(to: IncomingMessage): StopTyping;
+  /** Connection state for `status` (connected, guilds); absent when there is nothing to report. */
+  status?(): IntegrationStatus;
   /** Resolves when the transport ends on its own (end of input) after its last message was handled. */
   readonly finished: Promise<void>;
   stop(): Promise<void>;

@@ -1,0 +1,389 @@
+import {
+  ApplicationCommandOptionType,
+  Client,
+  DiscordAPIError,
+  DiscordjsError,
+  DiscordjsErrorCodes,
+  Events,
+  GatewayIntentBits,
+  GuildMember,
+  MessageFlags,
+  Partials,
+  type ChatInputCommandInteraction,
+  type Message,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type TextBasedChannel,
+} from "discord.js";
+import type { Command } from "../commands/types.ts";
+import type { DiscordConfig } from "../config/schema.ts";
+import { pickGif } from "../gifs.ts";
+import type { Logger } from "../log.ts";
+import type { IntegrationStatus } from "../status.ts";
+import { splitForDiscord } from "./split.ts";
+import type { IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./types.ts";
+
+export interface DiscordTransportOptions {
+  readonly token: string;
+  /** REST base without the version (`endpoints.discordApi`); the gateway URL comes from `GET /gateway/bot` there. */
+  readonly apiBase: string;
+  readonly discord: DiscordConfig;
+  readonly instance: string;
+  /** Registered as guild slash commands in every allowed guild on connect. */
+  readonly commands: readonly Command[];
+  readonly log: Logger;
+  readonly random?: () => number;
+  /** How long `start` waits for READY before giving up. */
+  readonly loginTimeoutMs?: number;
+}
+
+const DEFAULTS = {
+  random: Math.random,
+  loginTimeoutMs: 30_000,
+} as const satisfies Required<Pick<DiscordTransportOptions, "random" | "loginTimeoutMs">>;
+
+/** Discord keeps "is typing" for about 10 s; refresh a little before it lapses. */
+const TYPING_REFRESH_MS = 8_000;
+/** Discord drops an interaction not acknowledged within 3 s; defer before that when the answer is slow. */
+const INTERACTION_DEFER_MS = 2_000;
+/** On stop, how long in-flight answers get to finish before the connection closes. */
+const DRAIN_MS = 5_000;
+
+export type DiscordTransportErrorCode = "token-rejected" | "login-failed" | "login-timeout";
+
+/** Connecting to Discord failed; `code` says why, `cause` carries the library's error. */
+export class DiscordTransportError extends Error {
+  override readonly name = "DiscordTransportError";
+  readonly code: DiscordTransportErrorCode;
+
+  constructor(code: DiscordTransportErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+type Source = Message | ChatInputCommandInteraction;
+
+/**
+ * CLAWDINATOR on Discord, through discord.js. Turns gateway events (messages, slash commands) into
+ * `IncomingMessage`s without judging them: who gets an answer is decided by the access module in
+ * the router. Answers go back as replies split at Discord's limit; messages of one conversation are
+ * handled in order, conversations in parallel.
+ */
+export class DiscordTransport implements Transport {
+  readonly name = "discord";
+  readonly finished: Promise<void>;
+  private readonly options: DiscordTransportOptions;
+  private readonly log: Logger;
+  private client: Client | undefined;
+  private onMessage: MessageHandler | undefined;
+  /** The discord.js object each in-flight message came from, for replying. */
+  private readonly sources = new Map<string, Source>();
+  /** The tail of each conversation's queue. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private markFinished!: () => void;
+  private connected = false;
+  private resumes = 0;
+  private announced = false;
+
+  constructor(options: DiscordTransportOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.finished = new Promise((resolve) => (this.markFinished = resolve));
+  }
+
+  async start(onMessage: MessageHandler): Promise<void> {
+    this.onMessage = onMessage;
+    const client = new Client({
+      // DMs are received even when disabled, so the access module can log and drop them in one place.
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.MessageContent,
+        GatewayIntentBits.DirectMessages,
+      ],
+      partials: [Partials.Channel],
+      rest: { api: this.options.apiBase },
+      // Never ping @everyone, roles or users because the model wrote a mention; the reply pings the asker.
+      allowedMentions: { parse: [], repliedUser: true },
+    });
+    this.client = client;
+    this.listen(client);
+    await this.login(client);
+    this.connected = true;
+    this.log.info({ user: client.user?.tag, guilds: client.guilds.cache.map((g) => g.id) }, "discord: connected");
+    await this.registerCommands(client);
+    await this.announce(client);
+  }
+
+  async send(to: IncomingMessage, reply: Reply): Promise<void> {
+    const source = this.sources.get(to.id);
+    const chunks = splitForDiscord(reply.text);
+    if (chunks.length === 0) return;
+    if (source && "commandName" in source) return this.answerInteraction(source, chunks, reply.private === true);
+    const channel = source?.channel ?? (await this.channelOf(to));
+    if (!channel.isSendable()) throw new Error(`discord: cannot send to channel ${channel.id}`);
+    const [first = "", ...rest] = chunks;
+    await channel.send({
+      content: first,
+      ...(source ? { reply: { messageReference: source.id, failIfNotExists: false } } : {}),
+    });
+    for (const content of rest) await channel.send({ content });
+  }
+
+  typing(to: IncomingMessage): StopTyping {
+    const source = this.sources.get(to.id);
+    // A slash command shows "thinking" once deferred; only messages get a typing indicator.
+    if (!source || "commandName" in source || !source.channel.isSendable()) return () => {};
+    const channel = source.channel;
+    const ping = (): void => {
+      channel.sendTyping().catch((error: unknown) => this.log.debug({ err: error }, "discord: typing failed"));
+    };
+    ping();
+    const timer = setInterval(ping, TYPING_REFRESH_MS);
+    return () => clearInterval(timer);
+  }
+
+  status(): IntegrationStatus {
+    const client = this.client;
+    const guilds = client?.guilds.cache.map((g) => `${g.name} (${g.id})`) ?? [];
+    if (!client || !this.connected) {
+      return { name: "discord", state: "offline", detail: `not connected to ${this.options.apiBase}` };
+    }
+    return {
+      name: "discord",
+      state: "configured",
+      detail: `connected as ${client.user?.tag ?? "?"}; guilds: ${guilds.join(", ") || "none"}; resumed ${this.resumes}x`,
+    };
+  }
+
+  async stop(): Promise<void> {
+    const drained = Promise.allSettled([...this.queues.values()]);
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
+    this.connected = false;
+    await this.client?.destroy();
+    this.markFinished();
+  }
+
+  private async login(client: Client): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.loginTimeoutMs ?? DEFAULTS.loginTimeoutMs;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DiscordTransportError("login-timeout", `no READY from Discord within ${timeoutMs} ms (API ${this.options.apiBase})`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([client.login(this.options.token), timeout]);
+    } catch (error) {
+      await client.destroy();
+      if (error instanceof DiscordTransportError) throw error;
+      const rejected =
+        (error instanceof DiscordAPIError && error.status === 401) ||
+        (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.TokenInvalid);
+      throw rejected
+        ? new DiscordTransportError("token-rejected", 'Discord rejected the bot token: check "discordTokenFile"', { cause: error })
+        : new DiscordTransportError("login-failed", `cannot connect to Discord at ${this.options.apiBase}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private listen(client: Client): void {
+    client.on(Events.MessageCreate, (message) => this.onDiscordMessage(message));
+    client.on(Events.InteractionCreate, (interaction) => {
+      if (interaction.isChatInputCommand()) this.onInteraction(interaction);
+    });
+    client.on(Events.ShardDisconnect, (event, shard) => {
+      this.connected = false;
+      this.log.warn({ shard, code: event.code }, "discord: disconnected");
+    });
+    client.on(Events.ShardReconnecting, (shard) => {
+      this.connected = false;
+      this.log.warn({ shard }, "discord: connection lost, reconnecting");
+    });
+    client.on(Events.ShardResume, (shard, replayed) => {
+      this.connected = true;
+      this.resumes += 1;
+      this.log.info({ shard, replayed }, "discord: resumed session");
+    });
+    client.on(Events.ShardReady, (shard) => {
+      if (!this.connected && this.announced) this.log.info({ shard }, "discord: new session after reconnect");
+      this.connected = true;
+    });
+    client.on(Events.ShardError, (error, shard) => this.log.error({ err: error, shard }, "discord: gateway error"));
+    client.on(Events.Warn, (warning) => this.log.warn({ warning }, "discord: warning"));
+    client.on(Events.Error, (error) => this.log.error({ err: error }, "discord: client error"));
+    client.on(Events.Invalidated, () => {
+      this.connected = false;
+      this.log.error("discord: session invalidated (token revoked?); stopping");
+      this.markFinished();
+    });
+  }
+
+  private onDiscordMessage(message: Message): void {
+    const botId = this.client?.user?.id;
+    if (message.author.id === botId) return; // our own posts come back as events
+    if (message.author.bot || message.system) return;
+    const incoming = this.fromMessage(message, botId);
+    this.dispatch(incoming, message);
+  }
+
+  private onInteraction(interaction: ChatInputCommandInteraction): void {
+    const args = interaction.options.data.map((option) => String(option.value ?? ""));
+    const member = interaction.member;
+    const roleIds =
+      member instanceof GuildMember ? [...member.roles.cache.keys()] : Array.isArray(member?.roles) ? member.roles : [];
+    const incoming: IncomingMessage = {
+      id: interaction.id,
+      text: [interaction.commandName, ...args].join(" "),
+      author: {
+        id: interaction.user.id,
+        name: member instanceof GuildMember ? member.displayName : interaction.user.username,
+        roleIds: roleIds.filter((id) => id !== interaction.guildId),
+      },
+      conversation: interaction.channelId,
+      origin: interaction.guildId ? "guild" : "dm",
+      addressed: true,
+      expectsResponse: true,
+      guildId: interaction.guildId ?? undefined,
+      channelId: interaction.channelId,
+      channelKeys: channelKeys(interaction.channel),
+      receivedAt: new Date(),
+    };
+    // Acknowledge a slow answer in time, or Discord shows the command as failed.
+    const defer = setTimeout(() => {
+      if (!interaction.replied && !interaction.deferred) {
+        interaction.deferReply().catch((error: unknown) => this.log.warn({ err: error }, "discord: deferring a command failed"));
+      }
+    }, INTERACTION_DEFER_MS);
+    this.dispatch(incoming, interaction, () => {
+      clearTimeout(defer);
+      if (!interaction.replied && !interaction.deferred) {
+        // Nothing answered (an empty reply): close the interaction rather than leave it spinning.
+        return interaction.reply({ content: "Nothing to say.", flags: MessageFlags.Ephemeral }).then(() => undefined);
+      }
+      return undefined;
+    });
+  }
+
+  private fromMessage(message: Message, botId: string | undefined): IncomingMessage {
+    const mentioned = botId !== undefined && (message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId);
+    const text = botId === undefined ? message.content : message.content.replace(new RegExp(`<@!?${botId}>`, "g"), "");
+    const roleIds = message.member ? [...message.member.roles.cache.keys()].filter((id) => id !== message.guildId) : [];
+    return {
+      id: message.id,
+      text: text.trim(),
+      author: { id: message.author.id, name: message.member?.displayName ?? message.author.username, roleIds },
+      conversation: message.channelId,
+      origin: message.inGuild() ? "guild" : "dm",
+      addressed: mentioned,
+      guildId: message.guildId ?? undefined,
+      channelId: message.channelId,
+      channelKeys: channelKeys(message.channel),
+      receivedAt: new Date(),
+    };
+  }
+
+  /** Queues the message behind earlier ones of its conversation; a failure is logged, never thrown. */
+  private dispatch(incoming: IncomingMessage, source: Source, after?: () => Promise<void> | undefined): void {
+    const handler = this.onMessage;
+    if (!handler) return;
+    this.sources.set(incoming.id, source);
+    const key = incoming.conversation;
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous
+      .then(() => handler(incoming))
+      .then(() => after?.())
+      .catch((error: unknown) => {
+        const code = error instanceof DiscordAPIError ? error.code : undefined;
+        this.log.error({ err: error, code, message: incoming.id, conversation: key }, "discord: handling a message failed");
+      })
+      .finally(() => {
+        this.sources.delete(incoming.id);
+        if (this.queues.get(key) === run) this.queues.delete(key);
+      });
+    this.queues.set(key, run);
+  }
+
+  private async answerInteraction(interaction: ChatInputCommandInteraction, chunks: readonly string[], ephemeral: boolean): Promise<void> {
+    const flags = ephemeral ? MessageFlags.Ephemeral : undefined;
+    const [first = "", ...rest] = chunks;
+    if (interaction.deferred) await interaction.editReply({ content: first });
+    else await interaction.reply({ content: first, ...(flags ? { flags } : {}) });
+    for (const content of rest) await interaction.followUp({ content, ...(flags ? { flags } : {}) });
+  }
+
+  private async channelOf(to: IncomingMessage): Promise<TextBasedChannel> {
+    const channel = to.channelId ? await this.client?.channels.fetch(to.channelId) : undefined;
+    if (!channel?.isTextBased()) throw new Error(`discord: no text channel for message ${to.id}`);
+    return channel;
+  }
+
+  /** Bulk-overwrites the built-in commands in every allowed guild the bot is in. */
+  private async registerCommands(client: Client): Promise<void> {
+    const definitions = this.options.commands.map(slashDefinition);
+    for (const guildId of Object.keys(this.options.discord.guilds)) {
+      if (!client.guilds.cache.has(guildId)) {
+        this.log.warn({ guild: guildId }, "discord: a configured guild is not one the bot is in; invite it there");
+        continue;
+      }
+      try {
+        await client.application?.commands.set(definitions, guildId);
+        this.log.info({ guild: guildId, commands: definitions.map((d) => d.name) }, "discord: slash commands registered");
+      } catch (error) {
+        this.log.error({ err: error, guild: guildId }, "discord: registering slash commands failed");
+      }
+    }
+  }
+
+  /** One message in the start channel of each allowed guild, on the first connect only. */
+  private async announce(client: Client): Promise<void> {
+    const wanted = this.options.discord.startChannel;
+    if (this.announced || wanted === null) return;
+    this.announced = true;
+    const channel = client.channels.cache.find(
+      (c) =>
+        !c.isDMBased() &&
+        Object.hasOwn(this.options.discord.guilds, c.guildId) &&
+        (c.id === wanted || ("name" in c && c.name === wanted)),
+    );
+    if (!channel?.isSendable()) {
+      this.log.warn({ startChannel: wanted }, "discord: start channel not found in an allowed guild; not announcing");
+      return;
+    }
+    const gif = pickGif("greeting", this.options.random ?? DEFAULTS.random);
+    try {
+      await channel.send({ content: `${this.options.instance} online. ${gif}` });
+    } catch (error) {
+      this.log.error({ err: error, channel: channel.id }, "discord: announcing failed");
+    }
+  }
+}
+
+/** The ids and names a channel rule may name: the channel, then a thread's parent. */
+function channelKeys(channel: TextBasedChannel | null): string[] {
+  if (!channel || channel.isDMBased()) return [];
+  const keys = [channel.id, channel.name];
+  if (channel.isThread() && channel.parentId) keys.push(channel.parentId, ...(channel.parent ? [channel.parent.name] : []));
+  return keys;
+}
+
+export function slashDefinition(command: Command): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  const argument = command.argument;
+  return {
+    name: command.name,
+    description: command.summary.slice(0, 100),
+    options: argument
+      ? [
+          {
+            type: ApplicationCommandOptionType.String,
+            name: argument.name,
+            description: argument.description.slice(0, 100),
+            required: false,
+            ...(argument.choices ? { choices: argument.choices.map((c) => ({ name: c, value: c })) } : {}),
+          },
+        ]
+      : [],
+  };
+}
