@@ -1,35 +1,99 @@
-// The provider's operations, loaded on demand by provider.ts. (Filled in step by step.)
+// The provider's operations, loaded on demand by provider.ts (which must capture nothing else).
+// Typed against the resolved inputs; validation happens once, in `check`.
+import { CreateTagsCommand, DeleteTagsCommand } from "@aws-sdk/client-ec2";
 import type * as pulumi from "@pulumi/pulumi";
-import type { NixosAmiInputs, NixosAmiState } from "./types.ts";
+import { describeImage } from "./adopt.ts";
+import { createClients, destroyClients, type AwsClients } from "./clients.ts";
+import { removeImageParts } from "./delete.ts";
+import { ImagePipelineError } from "./errors.ts";
+import { imageSource, resolveIdentity } from "./identity.ts";
+import { normalizeInputs, UNKNOWN } from "./inputs.ts";
+import { applyRetention, ensureImage } from "./pipeline.ts";
+import { lineReporter, type Reporter } from "./progress.ts";
+import type { NixosAmiInputs, NixosAmiOutputs, NixosAmiState } from "./types.ts";
 
-export interface Reporter {
-  info(message: string): void;
-}
+/** Inputs whose change replaces the image: the identity, and what an AMI cannot change once registered. */
+export const REPLACING_INPUTS = ["region", "architecture", "bootMode"] as const satisfies readonly (keyof NixosAmiInputs)[];
 
+/** Progress lines on stdout: the dynamic provider's console output is shown under the resource. */
 export function consoleReporter(): Reporter {
-  return { info: (message) => console.log(message) };
+  return lineReporter((line) => console.log(line));
 }
 
 export async function check(news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult<Record<string, unknown>>> {
-  return { inputs: news };
+  const { inputs, failures } = normalizeInputs(news);
+  return { inputs: { ...inputs }, failures: failures.map((failure) => ({ property: failure.property, reason: failure.reason })) };
 }
 
-export async function diff(_olds: NixosAmiState, _news: NixosAmiInputs): Promise<pulumi.dynamic.DiffResult> {
-  return { changes: false };
+/**
+ * Replace only when the identity (or an immutable AMI attribute) changes. The identity comes from
+ * `nix eval` (or hashing a prebuilt file): nothing is built, uploaded or imported here, so a
+ * preview has no side effect.
+ */
+export async function diff(olds: NixosAmiState, news: NixosAmiInputs): Promise<pulumi.dynamic.DiffResult> {
+  const replaces: string[] = REPLACING_INPUTS.filter((key) => olds[key] !== news[key]);
+  const sourceUnknown = [news.flake, news.nixosConfiguration, news.imagePath].includes(UNKNOWN);
+  if (sourceUnknown) return { changes: true, replaces: [...replaces, "identity"] };
+  const { identity } = await resolveIdentity(imageSource(news));
+  if (identity !== olds.identity) replaces.push("identity");
+  const inPlace = (["tags", "keep", "namePrefix", "importMethod", "bucket", "keyPrefix", "vmImportRoleName", "nixBinary", "endpoints", "importTimeoutMinutes", "tuning"] as const).filter(
+    (key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
+  );
+  return { changes: replaces.length > 0 || inPlace.length > 0, replaces, deleteBeforeReplace: false };
 }
 
-export async function create(_inputs: NixosAmiInputs, _reporter: Reporter): Promise<pulumi.dynamic.CreateResult<NixosAmiState>> {
-  throw new Error("nixos-ami: create is not implemented yet");
+export async function create(inputs: NixosAmiInputs, report: Reporter, signal?: AbortSignal): Promise<pulumi.dynamic.CreateResult<NixosAmiState>> {
+  return withClients(inputs, async (clients) => {
+    const { adopted: _adopted, ...outputs } = await ensureImage(inputs, { clients, report, signal });
+    return { id: outputs.amiId, outs: { ...inputs, ...outputs } };
+  });
 }
 
+/** Same identity: retag the AMI and its snapshot, and apply the (maybe new) retention count. */
+export async function update(olds: NixosAmiState, news: NixosAmiInputs, report: Reporter): Promise<pulumi.dynamic.UpdateResult<NixosAmiState>> {
+  const outputs: NixosAmiOutputs = {
+    amiId: olds.amiId,
+    snapshotId: olds.snapshotId,
+    s3Key: olds.s3Key,
+    imageSha256: olds.imageSha256,
+    identity: olds.identity,
+    closure: olds.closure,
+    sizeBytes: olds.sizeBytes,
+  };
+  return withClients(news, async (clients) => {
+    const resources = [olds.amiId, olds.snapshotId].filter((id) => id !== "");
+    const removed = Object.keys(olds.tags ?? {}).filter((key) => !(key in news.tags));
+    if (removed.length > 0) await clients.ec2.send(new DeleteTagsCommand({ Resources: resources, Tags: removed.map((Key) => ({ Key })) }));
+    const tags = Object.entries(news.tags).map(([Key, Value]) => ({ Key, Value }));
+    if (tags.length > 0) await clients.ec2.send(new CreateTagsCommand({ Resources: resources, Tags: tags }));
+    await applyRetention(news, olds.amiId, { clients, report });
+    return { outs: { ...news, ...outputs } };
+  });
+}
+
+/** Refresh: the AMI as it is now, or no id when it is gone. */
 export async function read(id: string, props?: NixosAmiState): Promise<pulumi.dynamic.ReadResult<NixosAmiState>> {
-  return { id, props };
+  if (props === undefined) throw new ImagePipelineError("INVALID_INPUT", `cannot read ${id} without its state (region, endpoints)`);
+  return withClients(props, async (clients) => {
+    const image = await describeImage(clients.ec2, id);
+    if (!image) return {};
+    return { id, props: { ...props, amiId: image.amiId, snapshotId: image.snapshotId || props.snapshotId } };
+  });
 }
 
-export async function update(_olds: NixosAmiState, _news: NixosAmiInputs, _reporter: Reporter): Promise<pulumi.dynamic.UpdateResult<NixosAmiState>> {
-  throw new Error("nixos-ami: update is not implemented yet");
+/** Deregisters the AMI and deletes its snapshot and S3 object; whatever is already gone is fine. */
+export async function remove(props: NixosAmiState, report: Reporter): Promise<void> {
+  await withClients(props, async (clients) => {
+    const removed = await removeImageParts(clients, { amiId: props.amiId, snapshotId: props.snapshotId, bucket: props.bucket, s3Key: props.s3Key });
+    report({ step: "delete", message: `${props.amiId}: AMI ${removed.ami ? "deregistered" : "already gone"}, snapshot ${removed.snapshot ? "deleted" : "already gone"}` });
+  });
 }
 
-export async function remove(_props: NixosAmiState, _reporter: Reporter): Promise<void> {
-  throw new Error("nixos-ami: delete is not implemented yet");
+async function withClients<T>(inputs: Pick<NixosAmiInputs, "region" | "endpoints">, work: (clients: AwsClients) => Promise<T>): Promise<T> {
+  const clients = createClients(inputs.region, inputs.endpoints);
+  try {
+    return await work(clients);
+  } finally {
+    destroyClients(clients);
+  }
 }

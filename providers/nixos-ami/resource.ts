@@ -2,9 +2,9 @@
 // dynamic provider (provider.ts); this class only types the inputs and declares the outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { nixosAmiProvider } from "./provider.ts";
-import type { Architecture, BootMode, ImportMethod } from "./types.ts";
+import type { Architecture, BootMode, ImportMethod, Tuning } from "./types.ts";
 
-export type { Architecture, BootMode, ImportMethod } from "./types.ts";
+export type { Architecture, BootMode, ImportMethod, Tuning } from "./types.ts";
 
 export interface NixosAmiArgs {
   /**
@@ -50,6 +50,8 @@ export interface NixosAmiArgs {
   nixBinary?: pulumi.Input<string>;
   /** Base URLs for local emulators or other partitions; the SDK's own resolution otherwise. */
   endpoints?: pulumi.Input<{ s3?: string; ec2?: string; ebs?: string }>;
+  /** Poll intervals, parallelism and retries (see `DEFAULT_TUNING`); never replaces the image. */
+  tuning?: pulumi.Input<Partial<Tuning>>;
 }
 
 /** Parses Pulumi's `customTimeouts.create` ("90m", "1h30m", "45s") into minutes. */

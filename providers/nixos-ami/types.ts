@@ -19,6 +19,21 @@ export interface Endpoints {
   readonly ebs?: string;
 }
 
+/** Knobs for how hard and how often the pipeline works; the defaults suit AWS. */
+export interface Tuning {
+  /** First wait between DescribeImportSnapshotTasks / DescribeSnapshots polls; grows ×1.5. */
+  readonly pollInitialMs: number;
+  readonly pollMaxMs: number;
+  /** Concurrent PutSnapshotBlock requests. */
+  readonly ebsWorkers: number;
+  /** Attempts per block (StartSnapshot's snapshot is not writable at once), with jittered backoff from `retryBaseMs`. */
+  readonly blockAttempts: number;
+  readonly retryBaseMs: number;
+  readonly uploadPartMiB: number;
+  /** Parts uploaded at once. */
+  readonly uploadQueueSize: number;
+}
+
 /** The resource's inputs after the engine resolved them and `normalizeInputs` applied defaults. */
 export interface NixosAmiInputs {
   readonly flake?: string;
@@ -38,6 +53,7 @@ export interface NixosAmiInputs {
   readonly endpoints: Endpoints;
   /** How long the snapshot step may take before the resource gives up (from `customTimeouts.create`). */
   readonly importTimeoutMinutes: number;
+  readonly tuning: Tuning;
 }
 
 /** What the resource reports once the image is registered. */

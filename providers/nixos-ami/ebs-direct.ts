@@ -1,0 +1,181 @@
+// EBS direct: the raw image goes straight into a snapshot, 512 KiB at a time, skipping blocks of
+// zeros (a fresh snapshot reads as zeros), each block carrying its SHA-256, and the whole checked
+// by a LINEAR aggregate on completion. A snapshot that cannot be finished is deleted.
+import { createHash, randomUUID } from "node:crypto";
+import { open } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CompleteSnapshotCommand, type EBSClient, PutSnapshotBlockCommand, StartSnapshotCommand } from "@aws-sdk/client-ebs";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { deleteSnapshot } from "./delete.ts";
+import { isAwsError, ImagePipelineError } from "./errors.ts";
+import type { Reporter } from "./progress.ts";
+import { snapshotsFor, waitForSnapshot } from "./snapshots.ts";
+
+export const BLOCK_SIZE = 512 * 1024;
+const GiB = 2 ** 30;
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+
+export interface EbsDirectRequest {
+  readonly filePath: string;
+  readonly sizeBytes: number;
+  readonly identity: string;
+  readonly description: string;
+  readonly tags: readonly { Key: string; Value: string }[];
+  readonly workers: number;
+  readonly blockAttempts: number;
+  readonly retryBaseMs: number;
+  readonly timeoutMinutes: number;
+  readonly pollInitialMs: number;
+  readonly pollMaxMs: number;
+}
+
+export interface EbsDirectResult {
+  readonly snapshotId: string;
+  /** Blocks written (non-zero); the rest of the volume reads as zeros. */
+  readonly changedBlocks: number;
+  readonly totalBlocks: number;
+  /** Block payload bytes sent, retries included. */
+  readonly bytesSent: number;
+  /** True when a completed snapshot of an earlier run was reused. */
+  readonly reused: boolean;
+}
+
+/** SHA-256 over the binary per-block digests in block order, base64: what CompleteSnapshot's LINEAR mode checks. */
+export function linearAggregate(digests: ReadonlyMap<number, Buffer>): string {
+  const hash = createHash("sha256");
+  for (const index of [...digests.keys()].sort((a, b) => a - b)) hash.update(digests.get(index) as Buffer);
+  return hash.digest("base64");
+}
+
+export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client }, request: EbsDirectRequest, report: Reporter, signal?: AbortSignal): Promise<EbsDirectResult> {
+  const totalBlocks = Math.ceil(request.sizeBytes / BLOCK_SIZE);
+  const reusable = await reuseOrClear(clients.ec2, request.identity, report);
+  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, bytesSent: 0, reused: true };
+
+  const deadline = Date.now() + request.timeoutMinutes * 60_000;
+  const started = await clients.ebs.send(
+    new StartSnapshotCommand({
+      VolumeSize: Math.max(1, Math.ceil(request.sizeBytes / GiB)),
+      // A fresh token per attempt; the SDK reuses it across its own retries of this one request.
+      ClientToken: randomUUID(),
+      Description: request.description,
+      Tags: [...request.tags],
+      Timeout: Math.max(10, Math.min(4320, Math.ceil(request.timeoutMinutes))),
+    }),
+  );
+  const snapshotId = started.SnapshotId;
+  if (!snapshotId) throw new ImagePipelineError("EBS_WRITE_FAILED", "StartSnapshot returned no SnapshotId");
+  report({ step: "ebs-direct", message: `snapshot ${snapshotId}: writing ${totalBlocks} blocks of 512 KiB`, percent: 0 });
+  try {
+    const written = await writeBlocks(clients.ebs, snapshotId, totalBlocks, request, report, signal);
+    await clients.ebs.send(
+      new CompleteSnapshotCommand({
+        SnapshotId: snapshotId,
+        ChangedBlocksCount: written.digests.size,
+        Checksum: linearAggregate(written.digests),
+        ChecksumAlgorithm: "SHA256",
+        ChecksumAggregationMethod: "LINEAR",
+      }),
+    );
+    await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, signal });
+    report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
+    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, bytesSent: written.bytesSent, reused: false };
+  } catch (error) {
+    await deleteSnapshot(clients.ec2, snapshotId).catch(() => undefined);
+    if (error instanceof ImagePipelineError) throw error;
+    throw new ImagePipelineError("EBS_WRITE_FAILED", `writing snapshot ${snapshotId} failed (the snapshot was deleted): ${(error as Error).message}`, { snapshotId }, { cause: error });
+  }
+}
+
+/**
+ * A completed snapshot of this identity (an earlier run died before RegisterImage) is reused;
+ * an unfinished one (the run died while writing) can never complete and is deleted.
+ */
+async function reuseOrClear(ec2: EC2Client, identity: string, report: Reporter): Promise<string | undefined> {
+  const snapshots = await snapshotsFor(ec2, identity);
+  const completed = snapshots.find((snapshot) => snapshot.State === "completed" && snapshot.SnapshotId);
+  if (completed?.SnapshotId) {
+    report({ step: "ebs-direct", message: `reusing snapshot ${completed.SnapshotId} from an earlier run`, percent: 100 });
+    return completed.SnapshotId;
+  }
+  for (const leftover of snapshots) {
+    if (!leftover.SnapshotId) continue;
+    report({ step: "ebs-direct", message: `deleting unfinished snapshot ${leftover.SnapshotId} of an interrupted run` });
+    await deleteSnapshot(ec2, leftover.SnapshotId);
+  }
+  return undefined;
+}
+
+async function writeBlocks(
+  ebs: EBSClient,
+  snapshotId: string,
+  totalBlocks: number,
+  request: EbsDirectRequest,
+  report: Reporter,
+  signal?: AbortSignal,
+): Promise<{ digests: Map<number, Buffer>; bytesSent: number }> {
+  const file = await open(request.filePath, "r");
+  const digests = new Map<number, Buffer>();
+  let next = 0;
+  let done = 0;
+  let bytesSent = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      signal?.throwIfAborted();
+      const index = next++;
+      if (index >= totalBlocks) return;
+      // A fresh buffer per block: the SDK may still hold the previous one while retrying.
+      const block = Buffer.alloc(BLOCK_SIZE);
+      await file.read(block, 0, BLOCK_SIZE, index * BLOCK_SIZE);
+      if (!block.equals(ZERO_BLOCK)) {
+        const digest = createHash("sha256").update(block).digest();
+        const progress = Math.floor((index / totalBlocks) * 100);
+        bytesSent += await putBlockWithRetry(ebs, snapshotId, index, block, digest, progress, request, signal);
+        digests.set(index, digest);
+      }
+      if (++done % 64 === 0) report({ step: "ebs-direct", message: snapshotId, percent: (done / totalBlocks) * 100 });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(request.workers, totalBlocks)) }, worker));
+  } finally {
+    await file.close();
+  }
+  return { digests, bytesSent };
+}
+
+/** Writes a block; retries with full-jitter exponential backoff, since a new snapshot refuses writes for a while. Returns the bytes sent. */
+async function putBlockWithRetry(
+  ebs: EBSClient,
+  snapshotId: string,
+  index: number,
+  block: Buffer,
+  digest: Buffer,
+  progress: number,
+  request: EbsDirectRequest,
+  signal?: AbortSignal,
+): Promise<number> {
+  let sent = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      sent += block.length;
+      await ebs.send(
+        new PutSnapshotBlockCommand({
+          SnapshotId: snapshotId,
+          BlockIndex: index,
+          BlockData: block,
+          DataLength: BLOCK_SIZE,
+          Checksum: digest.toString("base64"),
+          ChecksumAlgorithm: "SHA256",
+          Progress: progress,
+        }),
+        { abortSignal: signal },
+      );
+      return sent;
+    } catch (error) {
+      if (signal?.aborted || isAwsError(error, "AccessDeniedException") || attempt >= request.blockAttempts) throw error;
+      const ceiling = Math.min(20_000, request.retryBaseMs * 2 ** (attempt - 1));
+      await sleep(Math.random() * ceiling, undefined, { signal });
+    }
+  }
+}

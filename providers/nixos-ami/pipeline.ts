@@ -1,0 +1,177 @@
+// The whole pipeline, one step per module: identity → adopt → build → (upload → vm-import |
+// ebs-direct) → register → retention. Used by the provider and by `clawdinator image`.
+import path from "node:path";
+import { type RegisteredImage, findImageByIdentity } from "./adopt.ts";
+import { type BuiltImage, buildImage, locateImage } from "./build.ts";
+import type { AwsClients } from "./clients.ts";
+import { removeImageParts } from "./delete.ts";
+import { writeSnapshot } from "./ebs-direct.ts";
+import { ImagePipelineError } from "./errors.ts";
+import { type ImageIdentity, type ImageSource, identityDigest, imageSource, resolveIdentity, sha256File } from "./identity.ts";
+import type { Reporter } from "./progress.ts";
+import { imageName, registerImage, waitForImage } from "./register.ts";
+import { pruneImages } from "./retention.ts";
+import { factTags, type ImageFacts, parseS3Source, TAG } from "./tags.ts";
+import type { NixosAmiInputs, NixosAmiOutputs } from "./types.ts";
+import { importSnapshot } from "./vm-import.ts";
+import { objectKey, uploadImage } from "./upload.ts";
+
+export interface PipelineContext {
+  readonly clients: AwsClients;
+  readonly report: Reporter;
+  readonly signal?: AbortSignal;
+}
+
+export interface EnsuredImage extends NixosAmiOutputs {
+  /** True when an AMI with this identity already existed and nothing was built or imported. */
+  readonly adopted: boolean;
+}
+
+export async function ensureImage(inputs: NixosAmiInputs, context: PipelineContext): Promise<EnsuredImage> {
+  const source = imageSource(inputs);
+  context.report({ step: "identity", message: source.kind === "flake" ? `nix eval ${source.flake}#${source.nixosConfiguration}` : `sha256 ${source.imagePath}` });
+  const identity = await resolveIdentity(source, context.signal);
+  context.report({ step: "identity", message: identity.identity });
+  const ensured = await ensureImageFor(inputs, source, identity, context);
+  await applyRetention(inputs, ensured.amiId, context);
+  return ensured;
+}
+
+/** The outputs of an AMI made earlier, read back from its tags. */
+export function outputsFromImage(image: RegisteredImage, identity: ImageIdentity): NixosAmiOutputs {
+  const source = parseS3Source(image.tags.get(TAG.sourceKey) ?? "");
+  return {
+    amiId: image.amiId,
+    snapshotId: image.snapshotId,
+    s3Key: source?.key ?? "",
+    imageSha256: image.tags.get(TAG.imageSha256) ?? identity.imageSha256,
+    identity: identity.identity,
+    closure: image.tags.get(TAG.closure) ?? identity.closure,
+    sizeBytes: Number(image.tags.get(TAG.sizeBytes) ?? 0),
+  };
+}
+
+async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, identity: ImageIdentity, context: PipelineContext): Promise<EnsuredImage> {
+  const { clients, report, signal } = context;
+  const existing = await findImageByIdentity(clients.ec2, identity.identity);
+  if (existing) {
+    report({ step: "adopt", message: `${existing.amiId} (${existing.name}) already holds this identity` });
+    return { ...outputsFromImage(existing, identity), adopted: true };
+  }
+  const built = await obtainImage(source, report, signal);
+  report({ step: "hash", message: built.filePath });
+  const imageSha256 = identity.imageSha256 || (await sha256File(built.filePath, signal));
+  const digest = identityDigest(identity.identity);
+  const name = imageName(inputs.namePrefix, digest);
+  const deadline = Date.now() + inputs.importTimeoutMinutes * 60_000;
+  const factsBase = { identity: identity.identity, closure: identity.closure, imageSha256, sizeBytes: built.sizeBytes, namePrefix: inputs.namePrefix, importMethod: inputs.importMethod };
+
+  let snapshotId: string;
+  let s3Key = "";
+  let sourceKey: string;
+  if (inputs.importMethod === "vm-import") {
+    s3Key = objectKey(inputs.keyPrefix, digest, built.format);
+    sourceKey = `s3://${inputs.bucket}/${s3Key}`;
+    snapshotId = await uploadAndImport(inputs, { built, imageSha256, identity: identity.identity, digest, s3Key, deadline }, context);
+  } else {
+    if (built.format !== "raw")
+      throw new ImagePipelineError("INVALID_INPUT", `ebs-direct needs a raw image but ${built.filePath} is ${built.format}: set amazonImage.format = "raw" in the NixOS configuration, or importMethod: "vm-import"`, { filePath: built.filePath });
+    sourceKey = `file:${path.basename(built.filePath)}`;
+    const facts: ImageFacts = { ...factsBase, sourceKey };
+    const written = await writeSnapshot(
+      clients,
+      {
+        filePath: built.filePath,
+        sizeBytes: built.sizeBytes,
+        identity: identity.identity,
+        description: `clawdinator ${name}`,
+        tags: factTags(facts, name, inputs.tags).map((tag) => ({ Key: tag.Key ?? "", Value: tag.Value ?? "" })),
+        workers: inputs.tuning.ebsWorkers,
+        blockAttempts: inputs.tuning.blockAttempts,
+        retryBaseMs: inputs.tuning.retryBaseMs,
+        timeoutMinutes: inputs.importTimeoutMinutes,
+        pollInitialMs: inputs.tuning.pollInitialMs,
+        pollMaxMs: inputs.tuning.pollMaxMs,
+      },
+      report,
+      signal,
+    );
+    snapshotId = written.snapshotId;
+  }
+
+  const facts: ImageFacts = { ...factsBase, sourceKey };
+  report({ step: "register", message: `${name} from ${snapshotId}` });
+  const amiId = await registerImage(clients.ec2, { name, snapshotId, architecture: inputs.architecture, bootMode: inputs.bootMode, facts, tags: inputs.tags });
+  await waitForImage(clients.ec2, amiId, { deadline: Math.max(deadline, Date.now() + 600_000), pollMaxMs: inputs.tuning.pollMaxMs, signal });
+  report({ step: "register", message: `${amiId} available` });
+  return { amiId, snapshotId, s3Key, imageSha256, identity: identity.identity, closure: identity.closure, sizeBytes: built.sizeBytes, adopted: false };
+}
+
+async function obtainImage(source: ImageSource, report: Reporter, signal?: AbortSignal): Promise<BuiltImage> {
+  if (source.kind === "prebuilt") return locateImage(source.imagePath);
+  return buildImage(source, report, signal);
+}
+
+/**
+ * Upload then ImportSnapshot. If the import fails, what this pipeline made for it (the S3 object,
+ * a snapshot AWS may have left) is removed before the error propagates: nothing is orphaned.
+ */
+async function uploadAndImport(
+  inputs: NixosAmiInputs,
+  image: { built: BuiltImage; imageSha256: string; identity: string; digest: string; s3Key: string; deadline: number },
+  context: PipelineContext,
+): Promise<string> {
+  const { clients, report, signal } = context;
+  await uploadImage(
+    clients.s3,
+    {
+      bucket: inputs.bucket,
+      key: image.s3Key,
+      filePath: image.built.filePath,
+      sizeBytes: image.built.sizeBytes,
+      sha256: image.imageSha256,
+      identity: image.identity,
+      partSizeMiB: inputs.tuning.uploadPartMiB,
+      queueSize: inputs.tuning.uploadQueueSize,
+    },
+    report,
+    signal,
+  );
+  try {
+    const imported = await importSnapshot(
+      clients.ec2,
+      {
+        bucket: inputs.bucket,
+        key: image.s3Key,
+        format: image.built.format,
+        identity: image.identity,
+        digest: image.digest,
+        roleName: inputs.vmImportRoleName,
+        timeoutMinutes: Math.max(0, (image.deadline - Date.now()) / 60_000),
+        pollInitialMs: inputs.tuning.pollInitialMs,
+        pollMaxMs: inputs.tuning.pollMaxMs,
+      },
+      report,
+      signal,
+    );
+    return imported.snapshotId;
+  } catch (error) {
+    if (error instanceof ImagePipelineError && error.code === "IMPORT_FAILED") {
+      const leftover = error.context.snapshotId;
+      await removeImageParts(clients, { bucket: inputs.bucket, s3Key: image.s3Key, ...(typeof leftover === "string" ? { snapshotId: leftover } : {}) });
+      report({ step: "import", message: `failed; removed s3://${inputs.bucket}/${image.s3Key}${typeof leftover === "string" ? ` and ${leftover}` : ""}` });
+    }
+    throw error;
+  }
+}
+
+/** Retention never fails the deployment that just succeeded; a failure is reported, not hidden. */
+async function applyRetention(inputs: NixosAmiInputs, currentAmiId: string, context: PipelineContext): Promise<void> {
+  try {
+    await pruneImages(context.clients, { namePrefix: inputs.namePrefix, keep: inputs.keep, currentAmiId }, context.report);
+  } catch (error) {
+    context.report({ step: "retention", message: `WARNING: could not prune old images: ${(error as Error).message}` });
+  }
+}
+
+export { applyRetention };

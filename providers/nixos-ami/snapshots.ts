@@ -1,0 +1,43 @@
+// Snapshot lookups shared by vm-import and ebs-direct.
+import { setTimeout as sleep } from "node:timers/promises";
+import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
+import { isAwsError, ImagePipelineError } from "./errors.ts";
+import { TAG } from "./tags.ts";
+
+/** The snapshot's state, or undefined when it does not exist. */
+export async function snapshotState(ec2: EC2Client, snapshotId: string): Promise<string | undefined> {
+  try {
+    const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    return Snapshots[0]?.State;
+  } catch (error) {
+    if (isAwsError(error, "InvalidSnapshot.NotFound")) return undefined;
+    throw error;
+  }
+}
+
+/** Our snapshots tagged with `identity` (made by an earlier run of ebs-direct, or registered). */
+export async function snapshotsFor(ec2: EC2Client, identity: string): Promise<Snapshot[]> {
+  const { Snapshots = [] } = await ec2.send(
+    new DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: [{ Name: `tag:${TAG.identity}`, Values: [identity] }] }),
+  );
+  return Snapshots;
+}
+
+/** Polls until the snapshot is `completed`; `error` or the deadline fail. */
+export async function waitForSnapshot(
+  ec2: EC2Client,
+  snapshotId: string,
+  options: { deadline: number; pollInitialMs: number; pollMaxMs: number; signal?: AbortSignal },
+): Promise<void> {
+  let delay = Math.min(options.pollInitialMs, 1_000);
+  for (;;) {
+    const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    const snapshot = Snapshots[0];
+    if (snapshot?.State === "completed") return;
+    if (snapshot?.State === "error" || snapshot === undefined)
+      throw new ImagePipelineError("EBS_WRITE_FAILED", `snapshot ${snapshotId} ended in ${snapshot?.State ?? "nothing"}: ${snapshot?.StateMessage ?? "no message"}`, { snapshotId });
+    if (Date.now() + delay > options.deadline) throw new ImagePipelineError("IMPORT_TIMEOUT", `snapshot ${snapshotId} did not complete in time`, { snapshotId });
+    await sleep(delay, undefined, { signal: options.signal });
+    delay = Math.min(options.pollMaxMs, Math.round(delay * 1.5));
+  }
+}
