@@ -40,6 +40,8 @@ export interface Ec2FakeOptions {
   /** How long an EBS-direct snapshot stays `pending` after CompleteSnapshot (AWS: seconds to minutes). */
   snapshotCompletionMs?: number;
   region?: string;
+  /** The fake's clock (ms). Tests that step through the import timeline pass their own. */
+  clock?: () => number;
 }
 
 const DEFAULTS = {
@@ -47,6 +49,7 @@ const DEFAULTS = {
   importDurationMs: 300,
   snapshotCompletionMs: 50,
   region: "us-east-1",
+  clock: Date.now,
 } as const satisfies Required<Omit<Ec2FakeOptions, "s3Endpoint">> & { s3Endpoint: undefined };
 
 export interface Ec2Call {
@@ -116,6 +119,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
   const importDurationMs = options.importDurationMs ?? DEFAULTS.importDurationMs;
   const snapshotCompletionMs = options.snapshotCompletionMs ?? DEFAULTS.snapshotCompletionMs;
   const region = options.region ?? DEFAULTS.region;
+  const clock = options.clock ?? DEFAULTS.clock;
   for (const [name, value] of Object.entries({ importDurationMs, snapshotCompletionMs })) {
     if (!(value >= 0)) throw new RangeError(`startEc2Fake: ${name} must be >= 0, got ${value}`);
   }
@@ -125,7 +129,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
   const calls: Ec2Call[] = [];
 
   const record = (call: Omit<Ec2Call, "at">): void => {
-    calls.push({ ...call, at: Date.now() });
+    calls.push({ ...call, at: clock() });
   };
 
   async function handleEc2(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
@@ -158,7 +162,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       sendEc2Error(response, new Ec2ApiError("InvalidAction", `The action ${action} is not valid for this web service.`), requestId);
       return;
     }
-    const now = Date.now();
+    const now = clock();
     advance(state, now, { snapshotCompletionMs });
     try {
       const reader = new QueryReader(actionParams, (message) => new Ec2ApiError("InvalidParameterValue", message));
@@ -204,7 +208,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       return;
     }
     record({ service: "ebs", action: route.action, params: callParams });
-    const now = Date.now();
+    const now = clock();
     advance(state, now, { snapshotCompletionMs });
     try {
       const ebsRequest: EbsRequest = { route, header, body };
