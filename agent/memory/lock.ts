@@ -1,0 +1,316 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { MemoryLockLostError, MemoryLockTimeoutError, type LockHolderInfo } from "./errors.ts";
+import { tempPathFor } from "./atomic.ts";
+
+/**
+ * An exclusive lock that works between processes on one machine and between NFSv4.1 clients
+ * (EFS), built from operations the NFS server performs atomically: link(2) of a finished file
+ * (fails with EEXIST when the lock exists), rename(2) and unlink(2). docs/SHARED_MEMORY.md says
+ * why this and not flock/fcntl.
+ *
+ * A lock file records its holder and a lease (`expiresAt`). The holder renews the lease every
+ * third of `staleMs` while it works, so a live holder is never taken for dead however long its
+ * edit runs. A waiter breaks a lock when its lease has run out, or at once when the holder was a
+ * process of this same machine (same boot and pid namespace) that no longer exists. Breaking happens
+ * under a second, short-lived guard file, so two waiters that both saw the same dead holder cannot
+ * remove each other's fresh lock.
+ */
+
+/** Who holds a lock. `hostId` says whether two pids can be compared (same kernel boot, same pid namespace). */
+export interface LockOwner {
+  readonly instance: string;
+  readonly host: string;
+  readonly hostId: string;
+  readonly pid: number;
+}
+
+export interface LockSettings {
+  /** Lease length: a holder that stops renewing is considered dead this long after its last renewal. */
+  readonly staleMs: number;
+  /** How long to wait for a live holder before giving up with MemoryLockTimeoutError. */
+  readonly waitMs: number;
+  /** Epoch milliseconds; leases are compared on it. Waiting itself uses the monotonic clock. */
+  readonly clock: () => number;
+  readonly owner: LockOwner;
+}
+
+interface LockRecord extends LockOwner {
+  readonly token: string;
+  /** The memory path the lock protects, for people reading `.locks/`. */
+  readonly path: string;
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+}
+
+type ReadResult = { kind: "missing" } | { kind: "record"; record: LockRecord } | { kind: "unreadable"; mtimeMs: number };
+
+// Polling is the only way to wait that works across NFS clients. Short first polls keep hand-over
+// fast under contention; the cap keeps idle waiters cheap for the server.
+const FIRST_POLL_MS = 0.5;
+const MAX_POLL_MS = 8;
+/** How often a waiter reads the lock file to see who holds it and whether they are dead. */
+const INSPECT_EVERY_MS = 50;
+
+/** This process as a lock owner. `hostId` is the kernel boot id plus the pid namespace (Linux). */
+export function localLockOwner(instance: string): LockOwner {
+  return { instance, host: hostname(), hostId: localHostId(), pid: process.pid };
+}
+
+let cachedHostId: string | undefined;
+function localHostId(): string {
+  if (cachedHostId === undefined) {
+    try {
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const pidNamespace = readlinkSync("/proc/self/ns/pid");
+      cachedHostId = `${boot}/${pidNamespace}`;
+    } catch {
+      // No procfs: pids can't be safely compared, so only lease expiry breaks locks.
+      cachedHostId = `${hostname()}/${randomBytes(8).toString("hex")}`;
+    }
+  }
+  return cachedHostId;
+}
+
+/** A lock this process holds. Release it in a `finally`; `assertHeld` right before committing. */
+export class HeldLock {
+  readonly #file: string;
+  readonly #label: string;
+  readonly #settings: LockSettings;
+  #record: LockRecord;
+  #lostReason: string | undefined;
+  #released = false;
+  #timer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> = Promise.resolve();
+
+  constructor(file: string, label: string, settings: LockSettings, record: LockRecord) {
+    this.#file = file;
+    this.#label = label;
+    this.#settings = settings;
+    this.#record = record;
+    this.#scheduleRenewal();
+  }
+
+  /**
+   * Throws MemoryLockLostError unless this process still holds the lock with a comfortable margin
+   * of lease left (a fifth of it: room for clock skew between hosts). Costs no I/O.
+   */
+  assertHeld(): void {
+    if (this.#lostReason) throw new MemoryLockLostError(this.#label, this.#lostReason);
+    const margin = this.#settings.staleMs / 5;
+    if (this.#settings.clock() > this.#record.expiresAt - margin) {
+      throw new MemoryLockLostError(this.#label, "its lease ran out while the process was stalled");
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#timer);
+    await this.#renewing;
+    const current = await readLockFile(this.#file);
+    // Never remove a lock someone else took over after our lease ran out.
+    if (current.kind === "record" && current.record.token === this.#record.token) await unlinkIfPresent(this.#file);
+  }
+
+  #scheduleRenewal(): void {
+    this.#timer = setTimeout(() => {
+      this.#renewing = this.#renew().finally(() => {
+        if (!this.#released && !this.#lostReason) this.#scheduleRenewal();
+      });
+    }, this.#settings.staleMs / 3);
+    // A pending renewal must not keep a finished process alive; the work it protects does.
+    this.#timer.unref();
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#released) return;
+    try {
+      const current = await readLockFile(this.#file);
+      if (current.kind !== "record" || current.record.token !== this.#record.token) {
+        this.#lostReason = "another process broke it as stale";
+        return;
+      }
+      const renewed: LockRecord = { ...this.#record, expiresAt: this.#settings.clock() + this.#settings.staleMs };
+      const temp = tempPathFor(this.#file);
+      await writeFile(temp, JSON.stringify(renewed), { flag: "wx" });
+      await rename(temp, this.#file);
+      this.#record = renewed;
+    } catch {
+      // A failed renewal (I/O error, NFS hiccup) is retried on the next tick; if they keep failing,
+      // assertHeld refuses to commit once the lease is nearly over.
+    }
+  }
+}
+
+/**
+ * Waits for and takes the lock in `file`. `label` is the memory path it protects (for errors).
+ * Throws MemoryLockTimeoutError after `waitMs` of a live holder.
+ */
+export async function acquireLock(file: string, label: string, settings: LockSettings): Promise<HeldLock> {
+  const token = randomBytes(12).toString("hex");
+  const started = performance.now();
+  let lastHolder: LockHolderInfo | undefined;
+  let lastInspected = Number.NEGATIVE_INFINITY;
+  let temp: { path: string; record: LockRecord; writtenAt: number } | undefined;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      // The candidate lock file is written in full before it is linked into place, so a lock file
+      // is never seen empty. It is refreshed while we wait, so our lease starts fresh when we win.
+      if (!temp || performance.now() - temp.writtenAt > settings.staleMs / 4) {
+        if (temp) await unlinkIfPresent(temp.path);
+        const now = settings.clock();
+        const record: LockRecord = { ...settings.owner, token, path: label, acquiredAt: now, expiresAt: now + settings.staleMs };
+        temp = { path: await writeCandidate(file, record), record, writtenAt: performance.now() };
+      }
+      const taken = await tryLink(temp.path, file);
+      if (taken) return new HeldLock(file, label, settings, temp.record);
+      // Reading the holder costs more than trying to link; do it on the first miss and then a few
+      // times a second, which is plenty to notice a dead holder.
+      let current: ReadResult | undefined;
+      if (performance.now() - lastInspected >= INSPECT_EVERY_MS) {
+        lastInspected = performance.now();
+        current = await readLockFile(file);
+        // Over NFS a retransmitted LINK can report EEXIST for a link that succeeded: check the token.
+        if (current.kind === "record" && current.record.token === token) return new HeldLock(file, label, settings, temp.record);
+        if (current.kind === "missing") continue; // released between our link and our read
+      }
+      if (current?.kind === "record") lastHolder = holderInfo(current.record);
+      const waited = performance.now() - started;
+      if (waited >= settings.waitMs) throw new MemoryLockTimeoutError(label, waited, lastHolder);
+      if (current && isStale(current, settings)) {
+        await breakStaleLock(file, current, settings);
+        continue;
+      }
+      const backoff = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt) * (0.5 + Math.random());
+      await sleep(Math.min(backoff, settings.waitMs - waited + 1));
+    }
+  } finally {
+    if (temp) await unlinkIfPresent(temp.path);
+  }
+}
+
+/** Runs `fn` holding the lock; always releases it. */
+export async function withLock<T>(file: string, label: string, settings: LockSettings, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+  const lock = await acquireLock(file, label, settings);
+  let result: T;
+  try {
+    result = await fn(lock);
+  } catch (error) {
+    await lock.release().catch(() => undefined); // the first error is the one worth reporting
+    throw error;
+  }
+  await lock.release();
+  return result;
+}
+
+function isStale(current: ReadResult, settings: LockSettings): boolean {
+  const now = settings.clock();
+  if (current.kind === "unreadable") return current.mtimeMs + settings.staleMs <= now;
+  if (current.kind !== "record") return false;
+  const { record } = current;
+  if (record.expiresAt <= now) return true;
+  return record.hostId === settings.owner.hostId && !processExists(record.pid);
+}
+
+/**
+ * Removes a lock whose holder is dead, under a guard file so that only one waiter acts on a given
+ * dead holder: the others find the guard taken, or find a different (fresh) lock once they get it.
+ * A guard left by a waiter that died inside this short section is itself broken by the same rules.
+ */
+async function breakStaleLock(file: string, seen: ReadResult, settings: LockSettings): Promise<void> {
+  const guardFile = file.replace(/\.lock$/, ".guard");
+  const now = settings.clock();
+  const guardRecord: LockRecord = { ...settings.owner, token: randomBytes(12).toString("hex"), path: guardFile, acquiredAt: now, expiresAt: now + settings.staleMs };
+  const candidate = await writeCandidate(guardFile, guardRecord);
+  let guarded: boolean;
+  try {
+    guarded = await tryLink(candidate, guardFile);
+  } finally {
+    await unlinkIfPresent(candidate);
+  }
+  if (!guarded) {
+    const guard = await readLockFile(guardFile);
+    // Accepted residual risk (docs/SHARED_MEMORY.md): two waiters clearing the same dead guard.
+    if (isStale(guard, settings)) await unlinkIfPresent(guardFile);
+    else await sleep(FIRST_POLL_MS * (1 + Math.random()));
+    return;
+  }
+  try {
+    const current = await readLockFile(file);
+    const sameHolder =
+      (current.kind === "record" && seen.kind === "record" && current.record.token === seen.record.token) ||
+      (current.kind === "unreadable" && seen.kind === "unreadable");
+    if (sameHolder && isStale(current, settings)) await unlinkIfPresent(file);
+  } finally {
+    await unlinkIfPresent(guardFile);
+  }
+}
+
+async function readLockFile(file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    throw error;
+  }
+  try {
+    const record = JSON.parse(text) as LockRecord;
+    if (typeof record.token === "string" && typeof record.expiresAt === "number" && typeof record.pid === "number") {
+      return { kind: "record", record };
+    }
+  } catch {
+    // fall through: not ours, or damaged
+  }
+  const stats = await stat(file).catch(() => undefined);
+  return stats ? { kind: "unreadable", mtimeMs: stats.mtimeMs } : { kind: "missing" };
+}
+
+async function writeCandidate(file: string, record: LockRecord): Promise<string> {
+  const temp = tempPathFor(file);
+  try {
+    await writeFile(temp, JSON.stringify(record), { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temp, JSON.stringify(record), { flag: "wx" });
+  }
+  return temp;
+}
+
+async function tryLink(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+function holderInfo(record: LockRecord): LockHolderInfo {
+  return { instance: record.instance, host: record.host, pid: record.pid, expiresAt: record.expiresAt };
+}

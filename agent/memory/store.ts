@@ -1,0 +1,309 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
+import { MemoryError, MemoryTooLargeError } from "./errors.ts";
+import { localLockOwner, withLock, type LockSettings } from "./lock.ts";
+import { checkMemoryPath, MEMORY_EXTENSIONS, resolveInsideRoot } from "./paths.ts";
+import type { MemoryStore } from "./types.ts";
+
+export interface MemoryStoreOptions {
+  /** Folder that holds the memory: a local directory, or the EFS mount on an instance. Created when missing. */
+  readonly root: string;
+  /** This instance's name (`CLAWDINATOR-2`), recorded in lock files and claims. */
+  readonly instance: string;
+  /**
+   * Lock lease: a holder that stops renewing (killed, host gone) is considered dead this long after
+   * its last renewal; a dead holder on the same machine is detected at once. Keep it well above
+   * the clock skew between hosts.
+   * @default 10_000
+   */
+  readonly lockStaleMs?: number;
+  /**
+   * How long an operation waits for a live lock holder before failing with MemoryLockTimeoutError.
+   * @default 30_000
+   */
+  readonly lockWaitMs?: number;
+  /**
+   * Largest file (UTF-8 bytes) that write, append or edit will produce; bigger is refused, nothing written.
+   * @default 1_048_576 (1 MiB)
+   */
+  readonly maxBytes?: number;
+  /** Epoch milliseconds for leases and claims. @default Date.now */
+  readonly clock?: () => number;
+  /**
+   * Which pids this process can check for liveness: processes with the same `hostId` share a pid
+   * namespace. @default the kernel boot id plus the pid namespace. Tests set another value to act
+   * as a different NFS client, whose dead locks only expire by lease.
+   */
+  readonly hostId?: string;
+}
+
+export const MEMORY_DEFAULTS = {
+  lockStaleMs: 10_000,
+  lockWaitMs: 30_000,
+  maxBytes: 1_048_576,
+  clock: (): number => Date.now(),
+} as const satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "lockWaitMs" | "maxBytes" | "clock">>;
+
+/** The folder inside the root that holds lock files; hidden, so it is never listed or addressable. */
+export const LOCKS_FOLDER = ".locks";
+
+const CLAIM_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_CLAIM_TTL_MS = 366 * 24 * 3600 * 1000;
+
+/** What `claims/<key>.json` holds. */
+export interface ClaimRecord {
+  readonly key: string;
+  readonly instance: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly claimedAt: string;
+  /** Epoch ms after which another instance may take the key. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The hive-mind memory on a file system: a local folder or the EFS mount, the same code. Every
+ * change (write, append, edit, claim) is a read-modify-write under a per-file lock (lock.ts),
+ * committed by an atomic replace (atomic.ts); reads take no lock and see whole files only.
+ */
+export class FileMemoryStore implements MemoryStore {
+  readonly root: string;
+  readonly instance: string;
+  readonly maxBytes: number;
+  readonly #lock: LockSettings;
+  readonly #clock: () => number;
+  #realRoot: Promise<string> | undefined;
+
+  constructor(options: MemoryStoreOptions) {
+    if (typeof options.root !== "string" || options.root.trim() === "") {
+      throw optionError("root", options.root, 'a folder path, e.g. "/var/lib/clawd/memory"');
+    }
+    if (typeof options.instance !== "string" || options.instance.trim() === "") {
+      throw optionError("instance", options.instance, 'the instance name, e.g. "CLAWDINATOR-1"');
+    }
+    const lockStaleMs = positiveInteger("lockStaleMs", options.lockStaleMs ?? MEMORY_DEFAULTS.lockStaleMs);
+    const lockWaitMs = positiveInteger("lockWaitMs", options.lockWaitMs ?? MEMORY_DEFAULTS.lockWaitMs);
+    this.root = path.resolve(options.root);
+    this.instance = options.instance;
+    this.maxBytes = positiveInteger("maxBytes", options.maxBytes ?? MEMORY_DEFAULTS.maxBytes);
+    this.#clock = options.clock ?? MEMORY_DEFAULTS.clock;
+    const owner = localLockOwner(options.instance);
+    this.#lock = {
+      staleMs: lockStaleMs,
+      waitMs: lockWaitMs,
+      clock: this.#clock,
+      owner: options.hostId === undefined ? owner : { ...owner, hostId: options.hostId },
+    };
+  }
+
+  /** Creates the root when missing and resolves it; called by openMemoryStore and by the first operation. */
+  ready(): Promise<string> {
+    this.#realRoot ??= prepareRoot(this.root);
+    return this.#realRoot;
+  }
+
+  async read(memoryPath: string): Promise<string | undefined> {
+    const file = await this.#resolve(checkMemoryPath(memoryPath));
+    return readIfPresent(file);
+  }
+
+  async write(memoryPath: string, content: string): Promise<void> {
+    const checked = checkMemoryPath(memoryPath);
+    this.#checkContent(checked, content);
+    await this.#change(checked, () => content);
+  }
+
+  async append(memoryPath: string, text: string): Promise<void> {
+    const checked = checkMemoryPath(memoryPath);
+    if (checked.endsWith(".json")) {
+      throw new MemoryError("MEMORY_CONTENT_INVALID", `"${checked}" is JSON, and appending text would break it`, {
+        path: checked,
+        fix: "Use edit to change a JSON file, or append to a markdown file.",
+      });
+    }
+    if (typeof text !== "string") throw contentTypeError(checked);
+    const entry = text.endsWith("\n") ? text : `${text}\n`;
+    this.#checkSize(checked, entry);
+    await this.#change(checked, (current = "") => (current === "" || current.endsWith("\n") ? current : `${current}\n`) + entry);
+  }
+
+  async edit(memoryPath: string, fn: (current: string) => string | Promise<string>): Promise<string> {
+    const checked = checkMemoryPath(memoryPath);
+    let result = "";
+    await this.#change(checked, async (current = "") => {
+      result = await fn(current);
+      this.#checkContent(checked, result);
+      return result;
+    });
+    return result;
+  }
+
+  async list(prefix?: string): Promise<string[]> {
+    const realRoot = await this.ready();
+    const folder = prefix === undefined || prefix === "" ? "" : checkMemoryPath(prefix, { requireExtension: false });
+    const start = folder === "" ? realRoot : await resolveInsideRoot(realRoot, folder, "folder");
+    const found: string[] = [];
+    await collectFiles(start, folder, found);
+    return found.sort();
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    if (typeof key !== "string" || !CLAIM_KEY.test(key)) {
+      throw new MemoryError("MEMORY_CLAIM_INVALID", `claim key "${String(key)}" is not usable as a file name`, {
+        path: `claims/${String(key)}.json`,
+        fix: 'Use letters, digits, ".", "_" and "-" (up to 128), starting with a letter or digit, e.g. "triage-openclaw-1234".',
+      });
+    }
+    if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_CLAIM_TTL_MS) {
+      throw new MemoryError("MEMORY_CLAIM_INVALID", `claim TTL ${String(ttlMs)} is not a whole number of milliseconds between 1 and one year`, {
+        path: `claims/${key}.json`,
+        fix: "Pass how long the work may take, in ms, e.g. 3_600_000 for an hour.",
+      });
+    }
+    const claimPath = `claims/${key}.json`;
+    // Fast path without the lock: a live claim only ever gets replaced after it expires.
+    if (isLiveClaim(await this.read(claimPath), this.#clock())) return false;
+    let won = false;
+    await this.#change(claimPath, (current) => {
+      const now = this.#clock();
+      if (isLiveClaim(current, now)) return current;
+      won = true;
+      const { instance, host, pid } = this.#lock.owner;
+      const record: ClaimRecord = { key, instance, host, pid, claimedAt: new Date(now).toISOString(), expiresAt: now + ttlMs };
+      return `${JSON.stringify(record, null, 2)}\n`;
+    });
+    return won;
+  }
+
+  /**
+   * The one way any file changes: lock, read, compute, commit atomically, unlock. `next` returning
+   * the current content (or undefined) writes nothing.
+   */
+  async #change(memoryPath: string, next: (current: string | undefined) => string | undefined | Promise<string | undefined>): Promise<void> {
+    const realRoot = await this.ready();
+    const file = await this.#resolve(memoryPath);
+    await withLock(this.#lockFile(realRoot, memoryPath), memoryPath, this.#lock, async (lock) => {
+      const current = await readIfPresent(file);
+      const content = await next(current);
+      if (content === undefined || content === current) return;
+      this.#checkSize(memoryPath, content);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, content, () => lock.assertHeld());
+    });
+  }
+
+  async #resolve(memoryPath: string): Promise<string> {
+    return resolveInsideRoot(await this.ready(), memoryPath);
+  }
+
+  #lockFile(realRoot: string, memoryPath: string): string {
+    let name = memoryPath.replaceAll("%", "%25").replaceAll("/", "%2F");
+    if (name.length > 160) name = `${name.slice(0, 120)}-${createHash("sha256").update(memoryPath).digest("hex").slice(0, 24)}`;
+    return path.join(realRoot, LOCKS_FOLDER, `${name}.lock`);
+  }
+
+  #checkContent(memoryPath: string, content: unknown): asserts content is string {
+    if (typeof content !== "string") throw contentTypeError(memoryPath);
+    this.#checkSize(memoryPath, content);
+    if (memoryPath.endsWith(".json")) {
+      try {
+        JSON.parse(content);
+      } catch (error) {
+        throw new MemoryError("MEMORY_CONTENT_INVALID", `"${memoryPath}" must hold JSON, and this is not (${(error as Error).message}); nothing was written`, {
+          path: memoryPath,
+          fix: "Write valid JSON to .json files, or use a .md file for prose.",
+          cause: error,
+        });
+      }
+    }
+  }
+
+  #checkSize(memoryPath: string, content: string): void {
+    const bytes = Buffer.byteLength(content, "utf8");
+    if (bytes > this.maxBytes) throw new MemoryTooLargeError(memoryPath, bytes, this.maxBytes);
+  }
+}
+
+/** Opens (and creates when missing) the memory at `options.root`. Throws MemoryError for a bad option or root. */
+export async function openMemoryStore(options: MemoryStoreOptions): Promise<FileMemoryStore> {
+  const store = new FileMemoryStore(options);
+  await store.ready();
+  return store;
+}
+
+async function prepareRoot(root: string): Promise<string> {
+  try {
+    await mkdir(root, { recursive: true });
+    const real = await realpath(root);
+    if (!(await stat(real)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    return real;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new MemoryError("MEMORY_ROOT_INVALID", `cannot use ${root} as the memory root (${code})`, {
+      fix: 'Point "memoryDir" in the config (or --root / CLAWDINATOR_MEMORY_DIR) at a folder this user can write, e.g. the EFS mount.',
+      cause: error,
+    });
+  }
+}
+
+/** Reads a file, or undefined when it does not exist. Retries ESTALE: over NFS, a file replaced by another client between lookup and read. */
+async function readIfPresent(file: string): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (code === "ESTALE" && attempt < 3) continue;
+      throw error;
+    }
+  }
+}
+
+async function collectFiles(folder: string, relative: string, found: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return;
+    throw error;
+  }
+  for (const entry of entries) {
+    // Hidden names are the store's own (locks, temp files); symlinks are not followed when listing.
+    if (entry.name.startsWith(".")) continue;
+    const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) await collectFiles(path.join(folder, entry.name), child, found);
+    else if (entry.isFile() && MEMORY_EXTENSIONS.includes(path.extname(entry.name))) found.push(child);
+  }
+}
+
+function isLiveClaim(content: string | undefined, now: number): content is string {
+  if (content === undefined) return false;
+  try {
+    const record = JSON.parse(content) as Partial<ClaimRecord>;
+    return typeof record.expiresAt === "number" && record.expiresAt > now;
+  } catch {
+    return false; // a damaged claim protects nothing; the next claimant replaces it
+  }
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  throw optionError(name, value, "a whole number greater than 0");
+}
+
+function optionError(name: string, value: unknown, expected: string): MemoryError {
+  return new MemoryError("MEMORY_OPTION_INVALID", `memory store option "${name}" is ${JSON.stringify(value) ?? String(value)}`, {
+    fix: `Pass ${expected}.`,
+  });
+}
+
+function contentTypeError(memoryPath: string): MemoryError {
+  return new MemoryError("MEMORY_CONTENT_INVALID", `content for "${memoryPath}" is not a string`, {
+    path: memoryPath,
+    fix: "Pass the file's full text as a string.",
+  });
+}

@@ -1,0 +1,42 @@
+// Shared by the worker processes the memory tests spawn: each is a separate node process, so the
+// store is exercised across processes exactly as N instances (or N CLI calls) would use it.
+import { createInterface } from "node:readline";
+import { openMemoryStore, type FileMemoryStore } from "../../../agent/memory/store.ts";
+
+/** Store options come from MEMORY_WORKER (JSON): lockStaleMs, lockWaitMs, maxBytes, hostId, clockOffsetMs. */
+export async function openWorkerStore(root: string): Promise<FileMemoryStore> {
+  const raw = JSON.parse(process.env.MEMORY_WORKER ?? "{}") as {
+    lockStaleMs?: number;
+    lockWaitMs?: number;
+    maxBytes?: number;
+    hostId?: string;
+    clockOffsetMs?: number;
+    instance?: string;
+  };
+  const offset = raw.clockOffsetMs ?? 0;
+  return openMemoryStore({
+    root,
+    instance: raw.instance ?? `CLAWDINATOR-${process.pid % 9000 + 1}`,
+    lockStaleMs: raw.lockStaleMs,
+    lockWaitMs: raw.lockWaitMs,
+    maxBytes: raw.maxBytes,
+    hostId: raw.hostId,
+    clock: () => Date.now() + offset,
+  });
+}
+
+/** Prints "ready" and resolves when the parent writes "go": a start barrier, so workers really race. */
+export async function startBarrier(): Promise<void> {
+  process.stdout.write("ready\n");
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line.trim() === "go") break;
+  }
+  lines.close();
+}
+
+export function arg(index: number, name: string): string {
+  const value = process.argv[index + 2];
+  if (value === undefined) throw new Error(`worker: missing argument ${index + 1} (${name})`);
+  return value;
+}
