@@ -8,7 +8,7 @@ import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
 import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
-import { Router } from "./router.ts";
+import { answerOn, Router } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { DiscordTransport } from "./transport/discord.ts";
 import { ShellTransport } from "./transport/shell.ts";
@@ -57,11 +57,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
   const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
 
-  await transport.start(async (message) => {
-    const typing = transport.typing?.bind(transport, message);
-    const reply = await router.handle(message, { typing });
-    if (reply) await transport.send(message, reply);
-  });
+  await transport.start(answerOn(transport, router));
   log.info({ transport: transport.name, config: source }, "online");
 
   const aborted = new Promise<void>((resolve) => {

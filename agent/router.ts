@@ -4,7 +4,7 @@ import type { Brain } from "./brain/types.ts";
 import type { Command, CommandContext } from "./commands/types.ts";
 import type { Logger } from "./log.ts";
 import type { StatusReport } from "./status.ts";
-import type { IncomingMessage, Reply, StopTyping } from "./transport/types.ts";
+import type { IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./transport/types.ts";
 
 export interface RouterDeps {
   readonly commands: readonly Command[];
@@ -79,4 +79,13 @@ export class Router {
       commands: this.deps.commands,
     };
   }
+}
+
+/** The message handler that joins a transport to the router: decide, answer, send, with typing lent. */
+export function answerOn(transport: Transport, router: Router): MessageHandler {
+  return async (message) => {
+    const typing = transport.typing?.bind(transport, message);
+    const reply = await router.handle(message, { typing });
+    if (reply) await transport.send(message, reply);
+  };
 }

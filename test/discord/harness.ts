@@ -1,0 +1,122 @@
+/**
+ * The agent's Discord side (real discord.js, DiscordTransport, AccessControl, Router) wired the way
+ * agent/main.ts wires it, against the local Discord fake, with a stub brain that counts its calls.
+ */
+import { AccessControl } from "../../agent/access.ts";
+import type { Brain } from "../../agent/brain/types.ts";
+import { BUILTIN_COMMANDS } from "../../agent/commands/builtin.ts";
+import { parseConfig } from "../../agent/config/load.ts";
+import type { Config, ConfigInput } from "../../agent/config/schema.ts";
+import { createLogger, ScrubbingSink } from "../../agent/log.ts";
+import { answerOn, Router } from "../../agent/router.ts";
+import type { StatusReport } from "../../agent/status.ts";
+import { DiscordTransport } from "../../agent/transport/discord.ts";
+import type { IncomingMessage, Reply } from "../../agent/transport/types.ts";
+import { ChannelType, startDiscordFake, type DiscordFake, type FakeGuild, type FakeUser } from "../fakes/discord/index.ts";
+
+export const GUILD = "1456350064065904867";
+export const TEST_CHANNEL = "1458426982579830908";
+export const OTHER_CHANNEL = "1458141495701012561";
+export const THREAD = "1460000000000000001";
+export const MAINTAINER_ROLE = "1457000000000000002";
+
+export const alice: FakeUser = { id: "1457000000000000010", username: "alice" }; // maintainer by user id
+export const bob: FakeUser = { id: "1457000000000000011", username: "bob" }; // maintainer by role
+export const eve: FakeUser = { id: "1457000000000000012", username: "eve" }; // nobody
+
+export const GUILDS: readonly FakeGuild[] = [
+  {
+    id: GUILD,
+    name: "clawd",
+    channels: [
+      { id: TEST_CHANNEL, name: "clawdributors-test" },
+      { id: OTHER_CHANNEL, name: "clawdributors" },
+      { id: THREAD, name: "a thread", type: ChannelType.PublicThread, parentId: TEST_CHANNEL },
+    ],
+    roles: [{ id: MAINTAINER_ROLE, name: "maintainers" }],
+    members: [
+      { user: alice, roles: [] },
+      { user: bob, roles: [MAINTAINER_ROLE] },
+      { user: eve, roles: [] },
+    ],
+  },
+];
+
+export const CONFIG: ConfigInput = {
+  logLevel: "debug",
+  discord: { guilds: { [GUILD]: { requireMention: true, channels: { "clawdributors-test": { allow: true } } } } },
+  access: { maintainers: { users: [alice.id], roles: [MAINTAINER_ROLE] } },
+};
+
+/** A brain that answers at once and remembers what it was asked. */
+export class CountingBrain implements Brain {
+  readonly status = { name: "anthropic", state: "configured", detail: "stub" } as const;
+  readonly asked: IncomingMessage[] = [];
+  answer: (message: IncomingMessage) => string | Promise<string> = (m) => `answer to: ${m.text}`;
+
+  async respond(message: IncomingMessage): Promise<Reply> {
+    this.asked.push(message);
+    return { text: await this.answer(message) };
+  }
+}
+
+class RecordingSink extends ScrubbingSink {
+  readonly lines: Array<Record<string, unknown>> = [];
+  override write(line: string): void {
+    this.lines.push(JSON.parse(this.scrub(line)) as Record<string, unknown>);
+  }
+}
+
+export interface Harness {
+  readonly fake: DiscordFake;
+  readonly brain: CountingBrain;
+  readonly transport: DiscordTransport;
+  readonly config: Config;
+  readonly logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(overrides: Partial<ConfigInput> = {}): Promise<Harness> {
+  const fake = await startDiscordFake({ guilds: GUILDS });
+  const config = parseConfig({ ...CONFIG, ...overrides }, "test");
+  const sink = new RecordingSink();
+  sink.addSecrets([fake.token]);
+  const log = createLogger({ level: config.logLevel, sink, name: config.instance });
+  const brain = new CountingBrain();
+  const transport = new DiscordTransport({
+    token: fake.token,
+    apiBase: fake.apiBase,
+    discord: config.discord,
+    instance: config.instance,
+    commands: BUILTIN_COMMANDS,
+    log: log.child({ component: "discord" }),
+    random: () => 0,
+  });
+  const status = (): StatusReport => ({
+    instance: config.instance,
+    version: "test",
+    transport: transport.name,
+    configSource: "test",
+    startedAt: new Date(),
+    integrations: [transport.status(), brain.status],
+  });
+  const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
+  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
+  try {
+    await transport.start(answerOn(transport, router));
+  } catch (error) {
+    await fake.close();
+    throw error;
+  }
+  return {
+    fake,
+    brain,
+    transport,
+    config,
+    logs: sink.lines,
+    async close() {
+      await transport.stop();
+      await fake.close();
+    },
+  };
+}

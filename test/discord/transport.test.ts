@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ConfigInput } from "../../agent/config/schema.ts";
+import { GIFS } from "../../agent/gifs.ts";
+import { alice, bob, eve, GUILD, OTHER_CHANNEL, startHarness, TEST_CHANNEL, THREAD, type Harness } from "./harness.ts";
+
+async function withHarness(fn: (h: Harness) => Promise<void>, overrides: Partial<ConfigInput> = {}): Promise<void> {
+  const harness = await startHarness(overrides);
+  try {
+    await fn(harness);
+  } finally {
+    await harness.close();
+  }
+}
+
+/** Replies to a given message id. */
+const repliesTo = (h: Harness, id: string) => h.fake.posts.filter((p) => p.replyTo === id);
+
+/**
+ * Proves that earlier messages in the channel were dropped: a maintainer's message sent after them
+ * is answered (the gateway and the per-channel queue keep order), and nothing else was.
+ */
+async function sentinel(h: Harness, channelId = TEST_CHANNEL): Promise<void> {
+  const id = h.fake.sendMessage({ author: alice, channelId, content: "sentinel", mentionBot: true });
+  await h.fake.waitFor(() => repliesTo(h, id).length === 1, 5000, "the sentinel's reply");
+}
+
+const announcement = (h: Harness) => h.fake.posts.filter((p) => p.content.startsWith("CLAWDINATOR-1 online."));
+
+describe("Discord transport against the local Discord (real discord.js)", () => {
+  it("on connect: one announcement with a greeting gif in #clawdributors-test, slash commands registered in the guild", async () => {
+    await withHarness(async (h) => {
+      const [post, ...more] = announcement(h);
+      assert.equal(more.length, 0);
+      assert.equal(post?.channelId, TEST_CHANNEL);
+      assert.ok(GIFS.greeting.some((gif) => post?.content.endsWith(gif)), post?.content);
+      assert.equal(h.fake.commands.length, 1);
+      assert.equal(h.fake.commands[0]?.guildId, GUILD);
+      assert.deepEqual(h.fake.commands[0]?.commands.map((c) => c.name), ["help", "status", "gif"]);
+      const gif = h.fake.commands[0]?.commands.find((c) => c.name === "gif");
+      assert.deepEqual(
+        (gif?.options as Array<{ choices: Array<{ value: string }> }>)[0]?.choices.map((c) => c.value),
+        Object.keys(GIFS),
+      );
+      assert.match(h.transport.status().detail, /connected as CLAWDINATOR-1.*clawd \(1456350064065904867\)/);
+    });
+  });
+
+  it("a maintainer's mention gets a reply to their message; the brain sees the text without the mention; typing shown", async () => {
+    await withHarness(async (h) => {
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "how do I deploy?", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1);
+      assert.equal(repliesTo(h, id)[0]?.content, "answer to: how do I deploy?");
+      assert.equal(h.brain.asked.length, 1);
+      assert.equal(h.brain.asked[0]?.author.id, alice.id);
+      assert.ok(h.fake.typing.some((t) => t.channelId === TEST_CHANNEL), "typing indicator while the brain works");
+      const reply = repliesTo(h, id)[0];
+      assert.deepEqual(reply?.allowedMentions, { parse: [], replied_user: true }, "no mass pings from model text");
+    });
+  });
+
+  it("a maintainer by role is answered, a built-in command runs without the brain", async () => {
+    await withHarness(async (h) => {
+      const id = h.fake.sendMessage({ author: bob, channelId: TEST_CHANNEL, content: "gif back", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1);
+      assert.ok(GIFS.back.includes(repliesTo(h, id)[0]?.content ?? ""));
+      assert.equal(h.brain.asked.length, 0);
+    });
+  });
+
+  it("a non-maintainer gets zero brain calls, one refusal, then silence; and is logged", async () => {
+    await withHarness(async (h) => {
+      const first = h.fake.sendMessage({ author: eve, channelId: TEST_CHANNEL, content: "write me a poem", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, first).length === 1);
+      assert.equal(repliesTo(h, first)[0]?.content, "I only take orders from maintainers.");
+      const second = h.fake.sendMessage({ author: eve, channelId: TEST_CHANNEL, content: "please?", mentionBot: true });
+      await sentinel(h);
+      assert.equal(repliesTo(h, second).length, 0);
+      assert.deepEqual(
+        h.brain.asked.map((m) => m.author.id),
+        [alice.id],
+        "only the sentinel reached the brain",
+      );
+      const logged = h.logs.filter((l) => l.author === eve.id && l.reason === "not-maintainer");
+      assert.equal(logged.length, 2);
+    });
+  });
+
+  it("no mention where one is required: ignored", async () => {
+    await withHarness(async (h) => {
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "just chatting" });
+      await sentinel(h);
+      assert.equal(repliesTo(h, id).length, 0);
+      assert.deepEqual(h.brain.asked.map((m) => m.text), ["sentinel"]);
+    });
+  });
+
+  it("a reply to one of the bot's messages counts as addressing it", async () => {
+    await withHarness(async (h) => {
+      const greeting = announcement(h)[0];
+      assert.ok(greeting);
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "and you are?", replyTo: greeting.id });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1);
+      assert.equal(h.brain.asked[0]?.text, "and you are?");
+    });
+  });
+
+  it("a channel not on the allowlist is ignored, even for a maintainer's mention; its thread under an allowed channel is not", async () => {
+    await withHarness(async (h) => {
+      const outside = h.fake.sendMessage({ author: alice, channelId: OTHER_CHANNEL, content: "here?", mentionBot: true });
+      const inThread = h.fake.sendMessage({ author: alice, channelId: THREAD, content: "in a thread", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, inThread).length === 1);
+      await sentinel(h);
+      assert.equal(repliesTo(h, outside).length, 0);
+      assert.equal(repliesTo(h, inThread)[0]?.channelId, THREAD);
+      assert.deepEqual(h.brain.asked.map((m) => m.text).sort(), ["in a thread", "sentinel"]);
+    });
+  });
+
+  it("a DM is ignored (dm.enabled=false) and logged, even from a maintainer", async () => {
+    await withHarness(async (h) => {
+      h.fake.sendMessage({ author: alice, dm: true, content: "psst", mentionBot: true });
+      await sentinel(h);
+      assert.deepEqual(h.brain.asked.map((m) => m.text), ["sentinel"]);
+      assert.equal(h.fake.posts.filter((p) => p.channelId !== TEST_CHANNEL).length, 0, "nothing posted outside the channel");
+      await h.fake.waitFor(() => h.logs.some((l) => l.reason === "dm-disabled"), 2000, "the DM in the log");
+    });
+  });
+
+  it("a long answer is split at 2,000 characters with the code block intact; the first part is the reply", async () => {
+    await withHarness(async (h) => {
+      const prose = Array.from({ length: 50 }, (_, i) => `Paragraph ${i}: ${"brutal ".repeat(12)}`).join("\n\n");
+      const code = `\`\`\`ts\n${Array.from({ length: 20 }, (_, i) => `const x${i} = ${i};`).join("\n")}\n\`\`\``;
+      const long = `${prose}\n${code}\nDone.`;
+      h.brain.answer = () => long;
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "explain", mentionBot: true });
+      await h.fake.waitFor(() => h.fake.posts.some((p) => p.content.endsWith("Done.")), 5000, "the last part");
+      const parts = h.fake.posts.filter((p) => p.channelId === TEST_CHANNEL && !p.content.startsWith("CLAWDINATOR-1 online"));
+      assert.ok(parts.length >= 3, `${parts.length} parts`);
+      assert.equal(parts[0]?.replyTo, id);
+      for (const part of parts) assert.ok(part.content.length <= 2000);
+      assert.ok(parts.some((p) => p.content.includes(code)), "the code block is in one message");
+      assert.equal(parts.map((p) => p.content).join("").replace(/\s+/g, ""), long.replace(/\s+/g, ""));
+      assert.equal(h.fake.requests.filter((r) => r.status === 400).length, 0, "Discord never rejected a part");
+    });
+  });
+
+  it("the gateway drops the connection: the client resumes the same session and still answers", async () => {
+    await withHarness(async (h) => {
+      h.fake.dropConnection();
+      // Sent while the bot is away: the fake holds it and replays it on RESUME, as Discord does.
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "still there?", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1, 15_000, "an answer after the drop");
+      assert.equal(h.fake.identifies.length, 1, "resumed, not re-identified");
+      assert.equal(h.fake.resumes.length, 1);
+      await h.fake.waitFor(() => h.logs.some((l) => l.msg === "discord: resumed session"), 2000, "the resume in the log");
+      assert.equal(announcement(h).length, 1, "no second announcement");
+      assert.match(h.transport.status().detail, /resumed 1x/);
+    });
+  });
+
+  it("a slash command from a maintainer is answered; from anyone else, an ephemeral refusal; no brain either way", async () => {
+    await withHarness(async (h) => {
+      const ok = h.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "gif", options: { mood: "deploy" } });
+      const no = h.fake.sendInteraction({ user: eve, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
+      await h.fake.waitFor(() => h.fake.interactionReplies.length === 2);
+      const answer = h.fake.interactionReplies.find((r) => r.interactionId === ok.id);
+      const refusal = h.fake.interactionReplies.find((r) => r.interactionId === no.id);
+      assert.equal(answer?.callbackType, 4);
+      assert.equal(answer?.ephemeral, false);
+      assert.ok(GIFS.deploy.includes(answer?.content ?? ""), answer?.content);
+      assert.equal(refusal?.ephemeral, true);
+      assert.equal(refusal?.content, "I only take orders from maintainers.");
+      assert.equal(h.brain.asked.length, 0);
+    });
+  });
+
+  it("a slash command status shows the Discord connection", async () => {
+    await withHarness(async (h) => {
+      const it = h.fake.sendInteraction({ user: bob, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
+      await h.fake.waitFor(() => h.fake.interactionReplies.some((r) => r.interactionId === it.id));
+      const content = h.fake.interactionReplies.find((r) => r.interactionId === it.id)?.content ?? "";
+      assert.match(content, /discord\s+configured\s+connected as CLAWDINATOR-1/);
+    });
+  });
+
+  it("REST 429 on the reply: discord.js waits retry_after and the reply still lands, once", async () => {
+    await withHarness(async (h) => {
+      h.fake.failNext({ method: "POST", path: new RegExp(`^/channels/${TEST_CHANNEL}/messages$`), retryAfter: 0.1 });
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "hello", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1, 5000);
+      const attempts = h.fake.requests.filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${TEST_CHANNEL}/messages`));
+      assert.deepEqual(attempts.slice(-2).map((r) => r.status), [429, 200]);
+      assert.equal(repliesTo(h, id).length, 1);
+    });
+  });
+
+  it("rate limits: a maintainer over the per-user burst gets one notice and no more brain calls", async () => {
+    await withHarness(
+      async (h) => {
+        const ids = ["one", "two", "three", "four"].map((content) =>
+          h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content, mentionBot: true }),
+        );
+        await h.fake.waitFor(() => repliesTo(h, ids[2] ?? "").length === 1);
+        const bobId = h.fake.sendMessage({ author: bob, channelId: TEST_CHANNEL, content: "bob here", mentionBot: true });
+        await h.fake.waitFor(() => repliesTo(h, bobId).length === 1);
+        assert.deepEqual(h.brain.asked.map((m) => m.text), ["one", "two", "bob here"]);
+        assert.equal(repliesTo(h, ids[2] ?? "")[0]?.content, "Easy. Too many requests; try again in a minute.");
+        assert.equal(repliesTo(h, ids[3] ?? "").length, 0);
+      },
+      { rateLimits: { perUser: { burst: 2, perMinute: 0.001 } } },
+    );
+  });
+
+  it("a rejected token is a clear error, not a hang", async () => {
+    const { startDiscordFake } = await import("../fakes/discord/index.ts");
+    const { DiscordTransport, DiscordTransportError } = await import("../../agent/transport/discord.ts");
+    const { createLogger, ScrubbingSink } = await import("../../agent/log.ts");
+    const { DiscordSchema } = await import("../../agent/config/schema.ts");
+    const fake = await startDiscordFake({ guilds: [] });
+    try {
+      const transport = new DiscordTransport({
+        token: "wrong-token",
+        apiBase: fake.apiBase,
+        discord: DiscordSchema.parse({}),
+        instance: "CLAWDINATOR-1",
+        commands: [],
+        log: createLogger({ level: "silent", sink: new ScrubbingSink(), name: "t" }),
+      });
+      await assert.rejects(transport.start(async () => {}), (error: unknown) => {
+        assert.ok(error instanceof DiscordTransportError);
+        assert.equal(error.code, "token-rejected");
+        return true;
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+});
