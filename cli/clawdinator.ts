@@ -16,6 +16,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "run [--config FILE]",
     load: () => import("./commands/run.ts"),
   },
+  workspace: {
+    summary: "write this instance's workspace (SOUL, IDENTITY, AGENTS, skills) and its distilled system prompt",
+    usage: "workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]",
+    load: () => import("./commands/workspace.ts"),
+  },
 };
 
 function usage(): string {

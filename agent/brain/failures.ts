@@ -55,7 +55,7 @@ export function describeModelFailure(error: unknown, context: FailureContext): M
   if (error instanceof APIConnectionTimeoutError) {
     return {
       code: "timeout",
-      userMessage: `The model did not answer within ${Math.round(context.timeoutMs / 1000)} s (${tries}). Ask again, or ask something smaller.`,
+      userMessage: `The model did not answer within ${duration(context.timeoutMs)} (${tries}). Ask again, or ask something smaller.`,
     };
   }
   if (error instanceof APIConnectionError) {
@@ -72,4 +72,8 @@ export function describeModelFailure(error: unknown, context: FailureContext): M
     };
   }
   return undefined;
+}
+
+function duration(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Math.round(ms / 1_000)} s`;
 }

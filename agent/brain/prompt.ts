@@ -39,6 +39,11 @@ interface Section {
 
 const FILE_PRIORITY = ["IDENTITY.md", "SOUL.md", "AGENTS.md"];
 
+/** The smallest budget that holds the pinned part (identity line, hard rules, data protocol). */
+export function minimumBudget(instance: string): number {
+  return estimateTokens(pinnedText(instance));
+}
+
 export function buildSystemPrompt(workspace: RenderedWorkspace, budget: number): SystemPrompt {
   const pinned = pinnedText(workspace.instance);
   const pinnedTokens = estimateTokens(pinned);

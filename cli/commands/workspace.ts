@@ -1,0 +1,50 @@
+import path from "node:path";
+import { buildSystemPrompt } from "../../agent/brain/prompt.ts";
+import { loadWorkspace, WorkspaceError, writeWorkspace } from "../../agent/brain/workspace.ts";
+import { loadConfig } from "../../agent/config/load.ts";
+import { INSTANCE_NAME } from "../../agent/config/schema.ts";
+import { parseOptions, UsageError, type CliCommand } from "../io.ts";
+
+/** The distilled system prompt is written next to the docs; not markdown, so it is never read back as a workspace file. */
+export const SYSTEM_PROMPT_FILE = "system-prompt.txt";
+
+/**
+ * `clawdinator workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]`: writes the
+ * workspace rendered for one instance (name substituted, hard rules filled in) and the system
+ * prompt distilled from it, and says how much of the token budget the prompt uses.
+ */
+export const command: CliCommand = {
+  async run(args, io) {
+    const { options, positional } = parseOptions(args, ["out", "instance", "config"]);
+    if (positional[0] !== "render" || positional.length > 1) {
+      throw new UsageError('usage: clawdinator workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]');
+    }
+    const { config } = await loadConfig(options.get("config") ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
+    const instance = options.get("instance") ?? config.instance;
+    if (!INSTANCE_NAME.test(instance)) {
+      throw new UsageError(`--instance "${instance}" is not an instance name; use CLAWDINATOR-<n> with n from 1 to 9999, e.g. --instance CLAWDINATOR-2`);
+    }
+    const out = path.resolve(io.cwd, options.get("out") ?? path.join(".clawdinator", "workspace", instance));
+    try {
+      const workspace = await loadWorkspace(config.workspaceDir, instance);
+      const prompt = buildSystemPrompt(workspace, config.brain.systemPromptTokenBudget);
+      const written = await writeWorkspace(
+        { instance, files: [...workspace.files, { path: SYSTEM_PROMPT_FILE, content: `${prompt.text}\n` }] },
+        out,
+      );
+      io.stdout.write(
+        [
+          `Rendered the workspace for ${instance} from ${config.workspaceDir} into ${out}:`,
+          ...written.map((file) => `  ${path.relative(out, file)}`),
+          `System prompt: ~${prompt.tokens} of ${prompt.budget} tokens (characters / 4); ` +
+            (prompt.omitted.length === 0 ? "every section fits." : `left out for length: ${prompt.omitted.join("; ")}.`),
+          "",
+        ].join("\n"),
+      );
+      return 0;
+    } catch (error) {
+      if (error instanceof WorkspaceError) throw new UsageError(error.message);
+      throw error;
+    }
+  },
+};

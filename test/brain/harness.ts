@@ -1,0 +1,128 @@
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { ClaudeBrain, type BrainLimits, type ClaudeBrainOptions } from "../../agent/brain/claude.ts";
+import { buildSystemPrompt } from "../../agent/brain/prompt.ts";
+import { loadWorkspace } from "../../agent/brain/workspace.ts";
+import type { MemoryStore } from "../../agent/memory/types.ts";
+import type { StatusReport } from "../../agent/status.ts";
+import { builtinToolRegistry } from "../../agent/tools/index.ts";
+import type { Tool } from "../../agent/tools/registry.ts";
+import type { IncomingMessage, MessageOrigin } from "../../agent/transport/types.ts";
+import { ROOT } from "../helpers/cli.ts";
+import path from "node:path";
+
+/**
+ * A small in-memory MemoryStore for the brain's unit tests: the brain only needs the interface.
+ * (The real store, on disk with locks, is tested by the memory module's own tests and by the
+ * end-to-end run here.)
+ */
+export class InMemoryStore implements MemoryStore {
+  readonly root = "memory:";
+  readonly files = new Map<string, string>();
+  writes = 0;
+
+  async read(p: string): Promise<string | undefined> {
+    return this.files.get(p);
+  }
+  async write(p: string, content: string): Promise<void> {
+    this.writes++;
+    this.files.set(p, content);
+  }
+  async append(p: string, text: string): Promise<void> {
+    this.writes++;
+    this.files.set(p, `${this.files.get(p) ?? ""}${text.endsWith("\n") ? text : `${text}\n`}`);
+  }
+  async edit(p: string, fn: (current: string) => string | Promise<string>): Promise<string> {
+    const next = await fn(this.files.get(p) ?? "");
+    await this.write(p, next);
+    return next;
+  }
+  async list(prefix = ""): Promise<string[]> {
+    return [...this.files.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async claim(): Promise<boolean> {
+    return true;
+  }
+  snapshot(): string {
+    return JSON.stringify([...this.files.entries()].sort());
+  }
+}
+
+export const TEST_LIMITS: BrainLimits = {
+  maxSteps: 6,
+  contextMessages: 20,
+  contextChars: 24_000,
+  maxOutputTokens: 512,
+  timeoutMs: 5_000,
+  maxRetries: 2,
+};
+
+export const FIXED_NOW = new Date("2026-11-24T13:37:00Z");
+export const dailyNote = (date: Date): string => `daily/${date.toISOString().slice(0, 10)}.md`;
+
+export interface TestBrain {
+  readonly brain: ClaudeBrain;
+  readonly memory: InMemoryStore;
+  /** Log lines the brain wrote, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+}
+
+export async function makeBrain(
+  baseURL: string,
+  overrides: { limits?: Partial<BrainLimits>; instance?: string; extraTools?: readonly Tool[]; memory?: InMemoryStore } & Partial<
+    Pick<ClaudeBrainOptions, "scrub" | "apiKey" | "model">
+  > = {},
+): Promise<TestBrain> {
+  const instance = overrides.instance ?? "CLAWDINATOR-3";
+  const workspace = await loadWorkspace(path.join(ROOT, "workspace"), instance);
+  const memory = overrides.memory ?? new InMemoryStore();
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const status = (): StatusReport => ({
+    instance,
+    version: "0.0.0-test",
+    transport: "test",
+    configSource: "test",
+    startedAt: FIXED_NOW,
+    integrations: [{ name: "anthropic", state: "configured", detail: "fake" }],
+  });
+  const brain = new ClaudeBrain({
+    apiKey: overrides.apiKey ?? "sk-test",
+    baseURL,
+    model: overrides.model ?? "claude-test-voice",
+    instance,
+    systemPrompt: buildSystemPrompt(workspace, 3_000),
+    tools: builtinToolRegistry(overrides.extraTools),
+    memory,
+    dailyNote,
+    status,
+    log: pino({ level: "debug" }, sink),
+    limits: { ...TEST_LIMITS, ...overrides.limits },
+    now: () => FIXED_NOW,
+    random: () => 0,
+    ...(overrides.scrub ? { scrub: overrides.scrub } : {}),
+  });
+  return { brain, memory, logs };
+}
+
+let sequence = 0;
+
+export function message(text: string, options: { conversation?: string; origin?: MessageOrigin; author?: string } = {}): IncomingMessage {
+  sequence++;
+  const author = options.author ?? "sarah";
+  return {
+    id: `m${sequence}`,
+    text,
+    author: { id: `id-${author}`, name: author, roleIds: [] },
+    conversation: options.conversation ?? "guild:1/channel:10",
+    origin: options.origin ?? "guild",
+    addressed: true,
+    channelId: "10",
+    receivedAt: FIXED_NOW,
+  };
+}
