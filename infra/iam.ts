@@ -1,0 +1,156 @@
+// Every IAM and resource policy of the program, as pure functions of plain ARNs and names. They are
+// tested directly, and the same documents are what the invariants and the policy pack inspect.
+import type { PolicyDocument } from "./invariants.ts";
+
+export type { PolicyDocument, PolicyStatement } from "./invariants.ts";
+
+/** The trust policy of an EC2 instance role. */
+export function ec2TrustPolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "Ec2AssumesRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+  };
+}
+
+/** VM Import assumes `vmimport` only with the external id AWS documents for it. */
+export function vmImportTrustPolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "VmImportAssumesRole",
+        Effect: "Allow",
+        Principal: { Service: "vmie.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "sts:ExternalId": "vmimport" } },
+      },
+    ],
+  };
+}
+
+export interface VmImportPolicyInput {
+  readonly imagesBucketArn: string;
+  /** Key prefix the raw images live under, e.g. `images/`. */
+  readonly imagesPrefix: string;
+  readonly region: string;
+}
+
+/**
+ * What VM Import needs to turn a raw image in S3 into a snapshot: read the images prefix, and the
+ * snapshot/image actions AWS documents for the service role, scoped to this region's snapshots and
+ * images. `ec2:Describe*` has no resource-level permissions in IAM, so it is the one `*` resource.
+ */
+export function vmImportPolicy(input: VmImportPolicyInput): PolicyDocument {
+  const prefix = input.imagesPrefix.replace(/\/?$/, "/");
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "LocateImagesBucket", Effect: "Allow", Action: ["s3:GetBucketLocation", "s3:ListBucket"], Resource: input.imagesBucketArn },
+      { Sid: "ReadRawImages", Effect: "Allow", Action: "s3:GetObject", Resource: `${input.imagesBucketArn}/${prefix}*` },
+      {
+        Sid: "MakeSnapshotsAndImages",
+        Effect: "Allow",
+        Action: ["ec2:ModifySnapshotAttribute", "ec2:CopySnapshot", "ec2:RegisterImage"],
+        Resource: [`arn:aws:ec2:${input.region}::snapshot/*`, `arn:aws:ec2:${input.region}::image/*`],
+      },
+      { Sid: "DescribeHasNoResourceScope", Effect: "Allow", Action: "ec2:Describe*", Resource: "*" },
+    ],
+  };
+}
+
+export interface InstancePolicyInput {
+  readonly bootstrapBucketArn: string;
+  /** This instance's prefix, `bootstrap/CLAWDINATOR-<n>/`. */
+  readonly bootstrapPrefix: string;
+  readonly ageIdentityParameterArn: string;
+  readonly secretsKeyArn: string;
+  readonly region: string;
+  readonly fileSystemArn: string;
+  readonly accessPointArn: string;
+}
+
+/**
+ * An instance reads its own bootstrap prefix and its own age identity, and mounts the hive mind
+ * through its access point. Nothing else: no other prefix, no other parameter, no SSM sessions.
+ */
+export function instancePolicy(input: InstancePolicyInput): PolicyDocument {
+  const prefix = input.bootstrapPrefix.replace(/\/?$/, "/");
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ListOwnBootstrapPrefix",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: input.bootstrapBucketArn,
+        Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}*`] } },
+      },
+      { Sid: "ReadOwnBootstrapBundle", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${input.bootstrapBucketArn}/${prefix}*` },
+      { Sid: "ReadOwnAgeIdentity", Effect: "Allow", Action: "ssm:GetParameter", Resource: input.ageIdentityParameterArn },
+      {
+        Sid: "DecryptOwnAgeIdentityViaSsm",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: input.secretsKeyArn,
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": `ssm.${input.region}.amazonaws.com`,
+            "kms:EncryptionContext:PARAMETER_ARN": input.ageIdentityParameterArn,
+          },
+        },
+      },
+      {
+        Sid: "MountHiveMindThroughAccessPoint",
+        Effect: "Allow",
+        Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        Resource: input.fileSystemArn,
+        Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": input.accessPointArn } },
+      },
+    ],
+  };
+}
+
+/** Any request to the bucket that is not over TLS is denied, whoever makes it. */
+export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/**
+ * The hive mind's file system policy. Its presence alone makes EFS require IAM authorization (no
+ * anonymous mounts); it denies anything not over TLS and any root access, so clients mount with
+ * `-o tls,iam,accesspoint=...` and act as the access point's POSIX user.
+ */
+export function efsFileSystemPolicy(fileSystemArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "*",
+        Resource: fileSystemArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyRootAccess",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "elasticfilesystem:ClientRootAccess",
+        Resource: fileSystemArn,
+      },
+    ],
+  };
+}

@@ -1,0 +1,39 @@
+// Where the age identity lives: an SSM SecureString per instance, encrypted with the fleet's own
+// KMS key, readable by that instance's role alone. It never touches S3 (the upstream kept it in the
+// same bundle as the ciphertext it opens) and never appears in user data or a plain output.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ageIdentityParameterName } from "./bundle.ts";
+
+/**
+ * The fleet's key for instance secrets. No key policy is set, so AWS applies its default (the
+ * account's IAM policies decide); each instance role may use it only via SSM, for its own parameter.
+ */
+export function createSecretsKey(tags: Record<string, string>): aws.kms.Key {
+  const key = new aws.kms.Key("secrets", {
+    description: "CLAWDINATOR age identities in SSM Parameter Store",
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    tags,
+  });
+  new aws.kms.Alias("secretsAlias", { name: "alias/clawdinators-secrets", targetKeyId: key.keyId });
+  return key;
+}
+
+/** The instance's age identity, as a SecureString under the fleet key. */
+export function createAgeIdentityParameter(
+  instance: string,
+  ageIdentity: pulumi.Output<string>,
+  secretsKeyArn: pulumi.Input<string>,
+  tags: Record<string, string>,
+): aws.ssm.Parameter {
+  return new aws.ssm.Parameter("ageIdentity", {
+    name: ageIdentityParameterName(instance),
+    description: `age identity that decrypts ${instance}'s agenix secrets at boot`,
+    type: "SecureString",
+    keyId: secretsKeyArn,
+    value: pulumi.secret(ageIdentity),
+    tier: "Standard",
+    tags,
+  });
+}
