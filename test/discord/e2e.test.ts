@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { GIFS } from "../../agent/gifs.ts";
+import { startDiscordFake } from "../fakes/discord/index.ts";
+import { cleanEnv, CLI, logLines, ROOT, withTempDir } from "../helpers/cli.ts";
+import { alice, CONFIG, eve, GUILDS, TEST_CHANNEL } from "./harness.ts";
+
+describe("the real `clawdinator run` on Discord (spawned, against the local Discord)", () => {
+  it("connects with the token file, answers a maintainer, refuses others, logs no token, exits 0 on SIGTERM", async () => {
+    const token = "MTA5.discord.E2E-SECRET-TOKEN";
+    const fake = await startDiscordFake({ guilds: GUILDS, token });
+    try {
+      await withTempDir(async (dir) => {
+        await writeFile(path.join(dir, "discord-token"), `${token}\n`);
+        await writeFile(
+          path.join(dir, "config.json"),
+          JSON.stringify({ ...CONFIG, logLevel: "trace", discordTokenFile: "discord-token", endpoints: { discordApi: fake.apiBase } }),
+        );
+        const child = spawn(process.execPath, [CLI, "run", "--config", path.join(dir, "config.json")], {
+          cwd: ROOT,
+          env: cleanEnv(),
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+        const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        try {
+          await fake.waitFor(() => fake.posts.some((p) => p.content.startsWith("CLAWDINATOR-1 online.")), 20_000, "the announcement");
+          const status = fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "status", mentionBot: true });
+          const gif = fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "gif back", mentionBot: true });
+          const refused = fake.sendMessage({ author: eve, channelId: TEST_CHANNEL, content: "status", mentionBot: true });
+          await fake.waitFor(() => [status, gif, refused].every((id) => fake.posts.some((p) => p.replyTo === id)), 10_000, "three replies");
+          const reply = (id: string): string => fake.posts.find((p) => p.replyTo === id)?.content ?? "";
+          assert.match(reply(status), /transport: discord/);
+          assert.match(reply(status), /discord\s+configured\s+connected as CLAWDINATOR-1/);
+          assert.ok(GIFS.back.includes(reply(gif)), reply(gif));
+          assert.equal(reply(refused), "I only take orders from maintainers.");
+          assert.equal(fake.commands.length, 1, "slash commands registered");
+        } finally {
+          child.kill("SIGTERM");
+        }
+        const code = await exited;
+        clearTimeout(killer);
+        assert.equal(code, 0, stderr);
+        assert.ok(!stderr.includes(token), "the Discord token leaked into the log");
+        const logs = logLines(stderr);
+        assert.ok(logs.some((l) => l.msg === "discord: connected"));
+        assert.ok(logs.some((l) => l.reason === "not-maintainer" && l.author === eve.id), "the refusal is logged");
+        assert.equal(logs.at(-1)?.msg, "stopped");
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+});
