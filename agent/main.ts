@@ -45,7 +45,8 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const log = createLogger({ level: config.logLevel, sink, name: config.instance });
 
   const transport = createTransport(config, secrets, io, log);
-  const brain = createBrain(secrets);
+  // `status` is read lazily by the brain's status tool, after it exists.
+  const brain = await createBrain({ config, source, secrets, log, status: () => status(), scrub: (text) => sink.scrub(text) });
   const status = (): StatusReport => ({
     instance: config.instance,
     version: VERSION,
@@ -96,8 +97,19 @@ function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Log
   });
 }
 
-function createBrain(_secrets: Secrets): Brain {
-  return new NotConfiguredBrain();
+/** Claude when an Anthropic key is set (its SDK is loaded only then), the "not configured" brain otherwise. */
+async function createBrain(deps: {
+  config: Config;
+  source: string;
+  secrets: Secrets;
+  log: Logger;
+  status: () => StatusReport;
+  scrub: (text: string) => string;
+}): Promise<Brain> {
+  const { anthropicApiKey } = deps.secrets;
+  if (!anthropicApiKey) return new NotConfiguredBrain();
+  const { openClaudeBrain } = await import("./brain/open.ts");
+  return openClaudeBrain({ ...deps, apiKey: anthropicApiKey, log: deps.log.child({ component: "brain" }) });
 }
 
 function integrationStatus(config: Config, secrets: Secrets, brain: Brain, transport: Transport): IntegrationStatus[] {

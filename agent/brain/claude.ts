@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Logger } from "../log.ts";
+import { appendDailyNote } from "../memory/daily.ts";
 import type { MemoryStore } from "../memory/types.ts";
 import type { IntegrationStatus, StatusReport } from "../status.ts";
 import type { Tool, ToolRegistry } from "../tools/registry.ts";
@@ -7,7 +8,7 @@ import type { ToolContext, ToolResult } from "../tools/types.ts";
 import type { IncomingMessage, Reply } from "../transport/types.ts";
 import { ConversationStore, type ConversationHistory } from "./conversations.ts";
 import { describeModelFailure } from "./failures.ts";
-import { gistLine } from "./gist.ts";
+import { gistText } from "./gist.ts";
 import type { SystemPrompt } from "./prompt.ts";
 import type { Brain } from "./types.ts";
 import { asData } from "./untrusted.ts";
@@ -37,9 +38,8 @@ export interface ClaudeBrainOptions {
   readonly instance: string;
   readonly systemPrompt: SystemPrompt;
   readonly tools: ToolRegistry;
+  /** The hive mind: memory tools read and write it; each exchange's gist goes to its daily note. */
   readonly memory: MemoryStore;
-  /** The memory path of a day's hive-mind note (the memory module's `dailyNotePath`). */
-  readonly dailyNote: (date: Date) => string;
   /** Live status, for the `status` tool. */
   readonly status: () => StatusReport;
   readonly log: Logger;
@@ -211,14 +211,14 @@ export class ClaudeBrain implements Brain {
 
   /** Keeps the exchange for this conversation, and its gist in the day's hive-mind note. */
   private async remember(message: IncomingMessage, userText: string, answer: string, tools: readonly string[], log: Logger): Promise<void> {
-    const gist = gistLine({ instance: this.options.instance, message, reply: answer, tools, at: this.now() }, this.options.scrub);
-    this.conversations.record(message.conversation, { user: userText, assistant: answer, gist });
-    const note = this.options.dailyNote(this.now());
+    const now = this.now();
+    const gist = gistText({ message, reply: answer, tools }, this.options.scrub);
+    this.conversations.record(message.conversation, { user: userText, assistant: answer, gist: `${now.toISOString().slice(11, 16)}Z ${gist}` });
     try {
-      await this.options.memory.append(note, gist);
+      await appendDailyNote(this.options.memory, { instance: this.options.instance, text: gist, now });
     } catch (error) {
       // The answer matters more than the note: say so in the log and carry on.
-      log.warn({ err: error, note }, "could not append the gist to the hive mind");
+      log.warn({ err: error }, "could not append the gist to the hive mind's daily note");
     }
   }
 }

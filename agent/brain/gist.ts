@@ -1,31 +1,29 @@
 import type { IncomingMessage } from "../transport/types.ts";
 
 /**
- * The hive mind's record of an exchange: one line, who asked what and what was answered, short
- * enough to skim a day of them, appended to the day's memory note so a restarted unit or a
- * sibling knows what was discussed. Never a secret: known secret values are scrubbed by the
- * caller's `scrub`, and anything shaped like a well-known token is masked here as well.
+ * The hive mind's record of an exchange: one line, where, who asked what and what was answered,
+ * short enough to skim a day of them. The brain appends it to the day's shared memory note
+ * (`appendDailyNote` prefixes the time and instance) so a restarted unit or a sibling knows what
+ * was discussed. Never a secret: known secret values are scrubbed by the caller's `scrub`, and
+ * anything shaped like a well-known token is masked here as well.
  */
 
 export interface GistInput {
-  readonly instance: string;
   readonly message: IncomingMessage;
   readonly reply: string;
   readonly tools: readonly string[];
-  readonly at: Date;
 }
 
 export const GIST_ASK_CHARS = 160;
 export const GIST_ANSWER_CHARS = 240;
 
-export function gistLine(input: GistInput, scrub: (text: string) => string = (t) => t): string {
-  const { instance, message, reply, tools, at } = input;
-  const time = at.toISOString().slice(11, 16);
+export function gistText(input: GistInput, scrub: (text: string) => string = (t) => t): string {
+  const { message, reply, tools } = input;
   const who = message.origin === "internal" ? "internal task" : `${oneLine(message.author.name, 40)} (${message.author.id})`;
   const asked = clip(message.text, GIST_ASK_CHARS);
   const answered = clip(reply, GIST_ANSWER_CHARS);
   const used = tools.length > 0 ? ` [tools: ${[...new Set(tools)].join(", ")}]` : "";
-  return maskTokens(scrub(`- ${time}Z ${instance} · ${oneLine(message.conversation, 60)} · ${who} asked: "${asked}" → "${answered}"${used}`));
+  return maskTokens(scrub(`${oneLine(message.conversation, 60)} · ${who} asked: "${asked}" → "${answered}"${used}`));
 }
 
 function oneLine(text: string, max: number): string {

@@ -30,12 +30,14 @@ export class WorkspaceError extends Error {
   readonly code: WorkspaceErrorCode;
   /** The file concerned, or the folder. */
   readonly file: string;
+  readonly problem: string;
   readonly fix: string;
 
   constructor(code: WorkspaceErrorCode, file: string, problem: string, fix: string) {
     super(`${file}: ${problem}. ${fix}`);
     this.code = code;
     this.file = file;
+    this.problem = problem;
     this.fix = fix;
   }
 }

@@ -165,7 +165,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     const note = await memory.read(dailyNote(FIXED_NOW));
     assert.ok(note, "the daily note exists");
     const line = note.trim().split("\n").at(-1) ?? "";
-    assert.match(line, /^- 13:37Z CLAWDINATOR-3 · guild:1\/channel:10 · peter \(id-peter\) asked: "when do we ship\?/);
+    assert.match(line, /^- 13:37Z CLAWDINATOR-3: guild:1\/channel:10 · peter \(id-peter\) asked: "when do we ship\?/);
     assert.match(line, /→ "Decided: we ship the fix on Friday\."/);
     assert.doesNotMatch(note, /ghp_abcdef|hunter2/);
     assert.match(note, /\[REDACTED\]/);

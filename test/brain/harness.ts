@@ -58,7 +58,7 @@ export const TEST_LIMITS: BrainLimits = {
 };
 
 export const FIXED_NOW = new Date("2026-11-24T13:37:00Z");
-export const dailyNote = (date: Date): string => `daily/${date.toISOString().slice(0, 10)}.md`;
+export { dailyNotePath as dailyNote } from "../../agent/memory/daily.ts";
 
 export interface TestBrain {
   readonly brain: ClaudeBrain;
@@ -99,7 +99,6 @@ export async function makeBrain(
     systemPrompt: buildSystemPrompt(workspace, 3_000),
     tools: builtinToolRegistry(overrides.extraTools),
     memory,
-    dailyNote,
     status,
     log: pino({ level: "debug" }, sink),
     limits: { ...TEST_LIMITS, ...overrides.limits },

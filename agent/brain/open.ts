@@ -1,0 +1,57 @@
+import { ConfigError } from "../config/errors.ts";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import { openMemoryStore } from "../memory/store.ts";
+import type { StatusReport } from "../status.ts";
+import { builtinToolRegistry } from "../tools/index.ts";
+import { ClaudeBrain } from "./claude.ts";
+import { buildSystemPrompt } from "./prompt.ts";
+import { loadWorkspace, WorkspaceError } from "./workspace.ts";
+
+export interface OpenClaudeBrainOptions {
+  readonly config: Config;
+  /** Where the config came from, for error messages. */
+  readonly source: string;
+  readonly apiKey: string;
+  readonly log: Logger;
+  readonly status: () => StatusReport;
+  readonly scrub: (text: string) => string;
+}
+
+/**
+ * Builds the Claude brain from the configuration: renders the workspace for this instance,
+ * distils the system prompt within `brain.systemPromptTokenBudget`, opens the hive-mind memory
+ * and the tools. Loaded on demand by the composition root, so the SDK is only loaded with a key.
+ * A workspace the agent cannot use stops it with a ConfigError naming the key to fix.
+ */
+export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<ClaudeBrain> {
+  const { config, source, log } = options;
+  let systemPrompt;
+  try {
+    systemPrompt = buildSystemPrompt(await loadWorkspace(config.workspaceDir, config.instance), config.brain.systemPromptTokenBudget);
+  } catch (error) {
+    if (!(error instanceof WorkspaceError)) throw error;
+    throw new ConfigError(source, [
+      error.code === "budget-too-small"
+        ? { field: "brain.systemPromptTokenBudget", problem: error.problem, fix: error.fix }
+        : { field: "workspaceDir", problem: `${error.file}: ${error.problem}`, fix: error.fix },
+    ]);
+  }
+  if (systemPrompt.omitted.length > 0) {
+    log.warn({ omitted: systemPrompt.omitted, budget: systemPrompt.budget }, "workspace sections left out of the system prompt for length");
+  }
+  const memory = await openMemoryStore({ root: config.memoryDir, instance: config.instance });
+  return new ClaudeBrain({
+    apiKey: options.apiKey,
+    baseURL: config.endpoints.anthropic,
+    model: config.models.voice,
+    instance: config.instance,
+    systemPrompt,
+    tools: builtinToolRegistry(),
+    memory,
+    status: options.status,
+    log,
+    limits: config.brain,
+    scrub: options.scrub,
+  });
+}
