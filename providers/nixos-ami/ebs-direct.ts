@@ -14,6 +14,7 @@ import { snapshotsFor, waitForSnapshot } from "./snapshots.ts";
 export const BLOCK_SIZE = 512 * 1024;
 const GiB = 2 ** 30;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+const READ_SIZE = 16 * BLOCK_SIZE;
 
 export interface EbsDirectRequest {
   readonly filePath: string;
@@ -36,8 +37,10 @@ export interface EbsDirectResult {
   readonly totalBlocks: number;
   /** Block payload bytes sent, retries included. */
   readonly bytesSent: number;
-  /** True when a completed snapshot of an earlier run was reused. */
+  /** True when a completed snapshot of an earlier run was reused (then nothing was read). */
   readonly reused: boolean;
+  /** SHA-256 of the image file, computed while reading it; empty when `reused`. */
+  readonly imageSha256: string;
 }
 
 /** SHA-256 over the binary per-block digests in block order, base64: what CompleteSnapshot's LINEAR mode checks. */
@@ -50,7 +53,7 @@ export function linearAggregate(digests: ReadonlyMap<number, Buffer>): string {
 export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client }, request: EbsDirectRequest, report: Reporter, signal?: AbortSignal): Promise<EbsDirectResult> {
   const totalBlocks = Math.ceil(request.sizeBytes / BLOCK_SIZE);
   const reusable = await reuseOrClear(clients.ec2, request.identity, report);
-  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, bytesSent: 0, reused: true };
+  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, bytesSent: 0, reused: true, imageSha256: "" };
 
   const deadline = Date.now() + request.timeoutMinutes * 60_000;
   const started = await clients.ebs.send(
@@ -79,7 +82,7 @@ export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client },
     );
     await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, signal });
     report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
-    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, bytesSent: written.bytesSent, reused: false };
+    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, bytesSent: written.bytesSent, reused: false, imageSha256: written.imageSha256 };
   } catch (error) {
     await deleteSnapshot(clients.ec2, snapshotId).catch(() => undefined);
     if (error instanceof ImagePipelineError) throw error;
@@ -106,6 +109,10 @@ async function reuseOrClear(ec2: EC2Client, identity: string, report: Reporter):
   return undefined;
 }
 
+/**
+ * One sequential pass over the file (8 MiB reads, the whole-image SHA-256 computed on the way);
+ * non-zero blocks go to at most `workers` concurrent PutSnapshotBlock requests.
+ */
 async function writeBlocks(
   ebs: EBSClient,
   snapshotId: string,
@@ -113,35 +120,46 @@ async function writeBlocks(
   request: EbsDirectRequest,
   report: Reporter,
   signal?: AbortSignal,
-): Promise<{ digests: Map<number, Buffer>; bytesSent: number }> {
+): Promise<{ digests: Map<number, Buffer>; bytesSent: number; imageSha256: string }> {
   const file = await open(request.filePath, "r");
+  const whole = createHash("sha256");
   const digests = new Map<number, Buffer>();
-  let next = 0;
-  let done = 0;
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
   let bytesSent = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
+  try {
+    for (let offset = 0; offset < request.sizeBytes && failure === undefined; offset += READ_SIZE) {
       signal?.throwIfAborted();
-      const index = next++;
-      if (index >= totalBlocks) return;
-      // A fresh buffer per block: the SDK may still hold the previous one while retrying.
-      const block = Buffer.alloc(BLOCK_SIZE);
-      await file.read(block, 0, BLOCK_SIZE, index * BLOCK_SIZE);
-      if (!block.equals(ZERO_BLOCK)) {
+      // A fresh buffer per read: blocks are sent as views into it, maybe after the next read.
+      const chunk = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, offset);
+      whole.update(chunk.subarray(0, bytesRead));
+      chunk.fill(0, bytesRead); // EBS takes whole blocks: the last one is padded with zeros.
+      for (let start = 0; start < bytesRead; start += BLOCK_SIZE) {
+        const block = chunk.subarray(start, start + BLOCK_SIZE);
+        if (block.equals(ZERO_BLOCK)) continue;
+        const index = (offset + start) / BLOCK_SIZE;
+        while (inFlight.size >= request.workers) await Promise.race(inFlight);
+        if (failure !== undefined) break;
         const digest = createHash("sha256").update(block).digest();
         const progress = Math.floor((index / totalBlocks) * 100);
-        bytesSent += await putBlockWithRetry(ebs, snapshotId, index, block, digest, progress, request, signal);
-        digests.set(index, digest);
+        const task: Promise<void> = putBlockWithRetry(ebs, snapshotId, index, block, digest, progress, request, signal)
+          .then((sent) => {
+            bytesSent += sent;
+            digests.set(index, digest);
+          })
+          .catch((error: unknown) => void (failure ??= { error }))
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
       }
-      if (++done % 64 === 0) report({ step: "ebs-direct", message: snapshotId, percent: (done / totalBlocks) * 100 });
+      report({ step: "ebs-direct", message: snapshotId, percent: Math.min(100, ((offset + bytesRead) / request.sizeBytes) * 100) });
     }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(request.workers, totalBlocks)) }, worker));
+    await Promise.all(inFlight);
   } finally {
     await file.close();
   }
-  return { digests, bytesSent };
+  if (failure !== undefined) throw failure.error;
+  return { digests, bytesSent, imageSha256: whole.digest("hex") };
 }
 
 /** Writes a block; retries with full-jitter exponential backoff, since a new snapshot refuses writes for a while. Returns the bytes sent. */

@@ -11,7 +11,7 @@ import { type ImageIdentity, type ImageSource, identityDigest, imageSource, reso
 import type { Reporter } from "./progress.ts";
 import { imageName, registerImage, waitForImage } from "./register.ts";
 import { pruneImages } from "./retention.ts";
-import { factTags, type ImageFacts, parseS3Source, TAG } from "./tags.ts";
+import { type ImageFacts, parseS3Source, TAG } from "./tags.ts";
 import type { NixosAmiInputs, NixosAmiOutputs } from "./types.ts";
 import { importSnapshot } from "./vm-import.ts";
 import { objectKey, uploadImage } from "./upload.ts";
@@ -59,17 +59,19 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
     return { ...outputsFromImage(existing, identity), adopted: true };
   }
   const built = await obtainImage(source, report, signal);
-  report({ step: "hash", message: built.filePath });
-  const imageSha256 = identity.imageSha256 || (await sha256File(built.filePath, signal));
   const digest = identityDigest(identity.identity);
   const name = imageName(inputs.namePrefix, digest);
   const deadline = Date.now() + inputs.importTimeoutMinutes * 60_000;
-  const factsBase = { identity: identity.identity, closure: identity.closure, imageSha256, sizeBytes: built.sizeBytes, namePrefix: inputs.namePrefix, importMethod: inputs.importMethod };
 
   let snapshotId: string;
   let s3Key = "";
   let sourceKey: string;
+  // ebs-direct hashes the image in the same pass that reads it; vm-import needs the hash first, to
+  // tell whether S3 already holds the image.
+  let imageSha256 = identity.imageSha256;
   if (inputs.importMethod === "vm-import") {
+    report({ step: "hash", message: built.filePath });
+    imageSha256 ||= await sha256File(built.filePath, signal);
     s3Key = objectKey(inputs.keyPrefix, digest, built.format);
     sourceKey = `s3://${inputs.bucket}/${s3Key}`;
     snapshotId = await uploadAndImport(inputs, { built, imageSha256, identity: identity.identity, digest, s3Key, deadline }, context);
@@ -77,7 +79,6 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
     if (built.format !== "raw")
       throw new ImagePipelineError("INVALID_INPUT", `ebs-direct needs a raw image but ${built.filePath} is ${built.format}: set amazonImage.format = "raw" in the NixOS configuration, or importMethod: "vm-import"`, { filePath: built.filePath });
     sourceKey = `file:${path.basename(built.filePath)}`;
-    const facts: ImageFacts = { ...factsBase, sourceKey };
     const written = await writeSnapshot(
       clients,
       {
@@ -85,7 +86,11 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
         sizeBytes: built.sizeBytes,
         identity: identity.identity,
         description: `clawdinator ${name}`,
-        tags: factTags(facts, name, inputs.tags).map((tag) => ({ Key: tag.Key ?? "", Value: tag.Value ?? "" })),
+        // The identity tag finds an unfinished snapshot again; the full set is added at registration.
+        tags: [
+          { Key: "Name", Value: name },
+          { Key: TAG.identity, Value: identity.identity },
+        ],
         workers: inputs.tuning.ebsWorkers,
         blockAttempts: inputs.tuning.blockAttempts,
         retryBaseMs: inputs.tuning.retryBaseMs,
@@ -97,9 +102,18 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
       signal,
     );
     snapshotId = written.snapshotId;
+    imageSha256 ||= written.imageSha256 || (await sha256File(built.filePath, signal));
   }
 
-  const facts: ImageFacts = { ...factsBase, sourceKey };
+  const facts: ImageFacts = {
+    identity: identity.identity,
+    closure: identity.closure,
+    imageSha256,
+    sourceKey,
+    sizeBytes: built.sizeBytes,
+    namePrefix: inputs.namePrefix,
+    importMethod: inputs.importMethod,
+  };
   report({ step: "register", message: `${name} from ${snapshotId}` });
   const amiId = await registerImage(clients.ec2, { name, snapshotId, architecture: inputs.architecture, bootMode: inputs.bootMode, facts, tags: inputs.tags });
   await waitForImage(clients.ec2, amiId, { deadline: Math.max(deadline, Date.now() + 600_000), pollMaxMs: inputs.tuning.pollMaxMs, signal });

@@ -1,0 +1,147 @@
+// Shared set-up for the image pipeline tests: s3rver (S3), the EC2/EBS fake, and a fake `nix`.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEc2Fake, type Ec2Fake } from "../fakes/ec2/index.ts";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const FAKE_NIX_SCRIPT = path.join(HERE, "fake-nix.sh");
+
+// The SDK needs credentials: s3rver knows only S3RVER/S3RVER, the EC2 fake accepts any.
+process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+delete process.env.AWS_PROFILE;
+
+/** The part of s3rver's API used here (the package ships no types). */
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer: Server;
+}
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+
+export interface S3Request {
+  readonly method: string;
+  readonly url: string;
+  readonly bytes: number;
+}
+
+export interface S3Fake {
+  readonly endpoint: string;
+  readonly requests: S3Request[];
+  /** Requests that write object data (PutObject, UploadPart, CreateMultipartUpload). */
+  uploads(): S3Request[];
+  close(): Promise<void>;
+}
+
+export async function startS3(directory: string, buckets: readonly string[]): Promise<S3Fake> {
+  const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
+  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const address = await server.run();
+  const requests: S3Request[] = [];
+  server.httpServer.prependListener("request", (request) => {
+    requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    requests,
+    uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
+    close: async () => {
+      server.httpServer.closeAllConnections();
+      await server.close();
+    },
+  };
+}
+
+export interface FakeNixOptions {
+  readonly seed: string;
+  readonly sizeMiB?: number;
+  readonly dataMiB?: number;
+  readonly failBuild?: boolean;
+}
+
+export interface FakeNix {
+  /** Pass as `nixBinary`. */
+  readonly binary: string;
+  /** The nix subcommands run so far ("eval", "build"). */
+  commands(): Promise<string[]>;
+  /** Rewrites the settings (a new seed is a new identity). */
+  configure(options: FakeNixOptions): Promise<void>;
+}
+
+/** A `nix` double for one test: a wrapper script that sets the double's environment. */
+export async function makeFakeNix(directory: string, options: FakeNixOptions): Promise<FakeNix> {
+  const store = path.join(directory, "store");
+  const log = path.join(directory, "nix.log");
+  const binary = path.join(directory, "nix");
+  await mkdir(store, { recursive: true });
+  await writeFile(log, "");
+  const configure = async (settings: FakeNixOptions): Promise<void> => {
+    const env = {
+      FAKE_NIX_STORE: store,
+      FAKE_NIX_LOG: log,
+      FAKE_NIX_SEED: settings.seed,
+      FAKE_NIX_SIZE_MIB: String(settings.sizeMiB ?? 256),
+      FAKE_NIX_DATA_MIB: String(settings.dataMiB ?? 16),
+      FAKE_NIX_FAIL: settings.failBuild ? "1" : "0",
+    };
+    const exports = Object.entries(env).map(([key, value]) => `export ${key}='${value}'`);
+    await writeFile(binary, ["#!/bin/sh", ...exports, `exec '${FAKE_NIX_SCRIPT}' "$@"`, ""].join("\n"));
+    await chmod(binary, 0o755);
+  };
+  await configure(options);
+  return {
+    binary,
+    configure,
+    commands: async () =>
+      (await readFile(log, "utf8"))
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.replace(/^--extra-experimental-features nix-command flakes /, "").split(" ")[0] ?? ""),
+  };
+}
+
+export const BUCKET = "clawdinator-images";
+export const REGION = "eu-central-1";
+
+export interface World {
+  readonly dir: string;
+  readonly s3: S3Fake;
+  readonly ec2: Ec2Fake;
+  readonly nix: FakeNix;
+  /** Raw resource inputs (as the engine would pass them) pointing at the fakes. */
+  inputs(overrides?: Record<string, unknown>): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: { seed?: string; importDurationMs?: number; sizeMiB?: number; dataMiB?: number } = {}): Promise<World> {
+  const dir = await mkdtemp(path.join(tmpdir(), "nixos-ami-test-"));
+  const s3 = await startS3(path.join(dir, "s3"), [BUCKET]);
+  const ec2 = await startEc2Fake({ s3Endpoint: s3.endpoint, importDurationMs: options.importDurationMs ?? 300, region: REGION });
+  const nix = await makeFakeNix(dir, { seed: options.seed ?? "first", sizeMiB: options.sizeMiB ?? 256, dataMiB: options.dataMiB ?? 16 });
+  return {
+    dir,
+    s3,
+    ec2,
+    nix,
+    inputs: (overrides = {}) => ({
+      flake: "/src/clawdinators",
+      nixosConfiguration: "clawdinator-1",
+      bucket: BUCKET,
+      region: REGION,
+      nixBinary: nix.binary,
+      endpoints: { s3: s3.endpoint, ec2: ec2.endpoint, ebs: ec2.endpoint },
+      tags: { project: "clawdinators" },
+      tuning: { pollInitialMs: 50, pollMaxMs: 200, retryBaseMs: 20 },
+      ...overrides,
+    }),
+    close: async () => {
+      await Promise.all([s3.close(), ec2.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
