@@ -21,8 +21,16 @@ export interface CapturedResource extends DeclaredResource {
   readonly state: Readonly<Record<string, unknown>>;
 }
 
+/** Resource options the engine would see (mocks do not pass them to newResource). */
+export interface CapturedOptions {
+  readonly replaceOnChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly dependsOn: number;
+}
+
 export interface StackRun {
   readonly resources: readonly CapturedResource[];
+  readonly options: ReadonlyMap<string, CapturedOptions>;
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly invokes: readonly string[];
 }
@@ -135,22 +143,32 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
   );
   pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
   const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
+  const resourceOptions = new Map<string, CapturedOptions>();
   let outputs: Record<string, unknown> | undefined;
   try {
-    outputs = (await pulumi.runtime.runInPulumiStack(() =>
-      runProgram({
+    outputs = (await pulumi.runtime.runInPulumiStack(() => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        const dependsOn = args.opts.dependsOn;
+        resourceOptions.set(`${args.type}::${args.name}`, {
+          replaceOnChanges: args.opts.replaceOnChanges ?? [],
+          deleteBeforeReplace: args.opts.deleteBeforeReplace === true,
+          dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn ? 1 : 0,
+        });
+        return undefined;
+      });
+      return runProgram({
         stack: options.stack,
         rawConfig: pulumi.runtime.allConfig(),
         isSecret: (key) => runtime.isConfigSecret?.(key) ?? true,
         rootDir: options.rootDir ?? ROOT,
-      }),
-    )) as Record<string, unknown> | undefined;
+      });
+    })) as Record<string, unknown> | undefined;
   } finally {
     // Waits until every registration (including those inside applies) has reached the mocks.
     await pulumi.runtime.disconnect();
   }
   linkReferences(captured);
-  return { resources: captured.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs: outputs ?? {}, invokes };
+  return { resources: captured.filter((r) => r.type !== "pulumi:pulumi:Stack"), options: resourceOptions, outputs: outputs ?? {}, invokes };
 }
 
 export function fleetConfig(overrides: Record<string, unknown> = {}): Record<string, string> {
