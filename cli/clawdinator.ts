@@ -21,6 +21,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]",
     load: () => import("./commands/workspace.ts"),
   },
+  memory: {
+    summary: "read, write, append, edit (under the lock) or list the hive-mind memory",
+    usage: "memory read|write|append|edit|ls [PATH] [-- CMD...] [--root DIR]",
+    load: () => import("./commands/memory.ts"),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { openMemoryStore } from "../../agent/memory/store.ts";
+import { withTempDir } from "../helpers/cli.ts";
+import { race } from "./spawn.ts";
+
+const PROCESSES = 8;
+/** A claim worker's verdict: its last line, "won CLAWDINATOR-n" or "lost CLAWDINATOR-n". */
+const verdict = (r: { stdout: string }): [string, string] => {
+  const [outcome = "", instance = ""] = r.stdout.trim().split("\n").at(-1)?.split(" ") ?? [];
+  return [outcome, instance];
+};
+const EACH = 200;
+
+describe("memory under concurrent writers in separate processes", () => {
+  it(`${PROCESSES} processes x ${EACH} edit increments of one counter end at exactly ${PROCESSES * EACH}`, async () => {
+    await withTempDir(async (root) => {
+      const results = await race(PROCESSES, "counter.ts", () => [root, "counter.json", String(EACH)]);
+      for (const r of results) assert.equal(r.code, 0, r.stderr);
+      const final = JSON.parse(await readFile(path.join(root, "counter.json"), "utf8")) as { count: number };
+      assert.equal(final.count, PROCESSES * EACH);
+      const store = await openMemoryStore({ root, instance: "CLAWDINATOR-1" });
+      assert.deepEqual(await store.list(), ["counter.json"], "no lock or temp file is listed");
+    });
+  });
+
+  it(`${PROCESSES} processes x ${EACH} appends give ${PROCESSES * EACH} whole lines, none torn or lost, each writer's in order`, async () => {
+    await withTempDir(async (root) => {
+      const results = await race(PROCESSES, "append.ts", (i) => [root, "daily/2026-11-24.md", String(EACH), `w${i}`]);
+      for (const r of results) assert.equal(r.code, 0, r.stderr);
+      const text = await readFile(path.join(root, "daily/2026-11-24.md"), "utf8");
+      assert.ok(text.endsWith("\n"));
+      const lines = text.slice(0, -1).split("\n");
+      assert.equal(lines.length, PROCESSES * EACH);
+      const lastSeq = new Map<string, number>();
+      for (const line of lines) {
+        const match = /^(w\d) (\d{4}) (x+) #([0-9a-f]{12})$/.exec(line);
+        assert.ok(match, `torn or foreign line: ${JSON.stringify(line)}`);
+        const [, id = "", seq = "", , check] = match;
+        const body = line.slice(0, line.lastIndexOf(" #"));
+        assert.equal(createHash("sha256").update(body).digest("hex").slice(0, 12), check, `corrupted line: ${line}`);
+        assert.equal(Number(seq), (lastSeq.get(id) ?? -1) + 1, `writer ${id} skipped or repeated a line`);
+        lastSeq.set(id, Number(seq));
+      }
+      assert.equal(lastSeq.size, PROCESSES);
+      for (const seq of lastSeq.values()) assert.equal(seq, EACH - 1);
+    });
+  });
+
+  it(`claim: ${PROCESSES} processes race for one key, exactly one wins; after the TTL exactly one other takes it`, async () => {
+    await withTempDir(async (root) => {
+      const ttl = 60_000;
+      const first = await race(PROCESSES, "claim.ts", () => [root, "triage-clawdinators-42", String(ttl)], (i) => ({ instance: `CLAWDINATOR-${i + 1}` }));
+      for (const r of first) assert.equal(r.code, 0, r.stderr);
+      const winners = first.map(verdict).filter(([outcome]) => outcome === "won");
+      assert.equal(winners.length, 1, first.map((r) => verdict(r).join(" ")).join(", "));
+      const winner = winners[0]?.[1];
+      const record = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
+      assert.equal(record.instance, winner);
+
+      // While the lease runs, nobody gets it, not even the winner again.
+      const during = await race(PROCESSES, "claim.ts", () => [root, "triage-clawdinators-42", String(ttl)], (i) => ({ instance: `CLAWDINATOR-${i + 1}` }));
+      assert.deepEqual(during.map((r) => verdict(r)[0]), Array(PROCESSES).fill("lost"));
+
+      // Clocks moved past the TTL (the workers run ahead of real time by more than the TTL).
+      const after = await race(
+        PROCESSES,
+        "claim.ts",
+        () => [root, "triage-clawdinators-42", String(ttl)],
+        (i) => ({ instance: `CLAWDINATOR-${i + 11}`, clockOffsetMs: ttl + 1_000 }),
+      );
+      const secondWinners = after.map(verdict).filter(([outcome]) => outcome === "won");
+      assert.equal(secondWinners.length, 1, after.map((r) => verdict(r).join(" ")).join(", "));
+      const renewed = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
+      assert.equal(renewed.instance, secondWinners[0]?.[1]);
+      assert.ok(renewed.expiresAt > record.expiresAt);
+    });
+  });
+});
