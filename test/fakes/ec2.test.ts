@@ -356,6 +356,25 @@ describe("images and snapshots through the SDK", () => {
     }
   });
 
+  it("an AMI stays pending for imageAvailableMs, then becomes available; DryRun changes nothing", async () => {
+    const { fake, tick } = await steppedFake({ imageAvailableMs: 500 });
+    const { ec2 } = clients(fake);
+    try {
+      const snapshotId = await importedSnapshot(ec2, tick);
+      const dryRun = await rejection(ec2.send(new RegisterImageCommand({ ...modernImage(snapshotId, "dry"), DryRun: true })));
+      assert.equal(dryRun.name, "DryRunOperation");
+      assert.equal(fake.state.images.size, 0);
+      const { ImageId } = await ec2.send(new RegisterImageCommand(modernImage(snapshotId, "slow")));
+      const state = async (): Promise<string | undefined> =>
+        (await ec2.send(new DescribeImagesCommand({ ImageIds: [ImageId ?? ""] }))).Images?.[0]?.State;
+      assert.equal(await state(), "pending");
+      tick(500);
+      assert.equal(await state(), "available");
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("filters images by name wildcard, tag:Key, tag-key and owner", async () => {
     const { fake, tick } = await steppedFake();
     const { ec2 } = clients(fake);

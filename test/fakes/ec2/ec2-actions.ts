@@ -24,6 +24,8 @@ export interface Ec2Context {
   readonly now: number;
   readonly faults: FaultPlan;
   readonly importDurationMs: number;
+  /** How long a registered image stays `pending` before `available`. */
+  readonly imageAvailableMs: number;
   /** Answers whether the S3 object an import reads exists, and its size; undefined = not checked. */
   readonly headS3Object: ((bucket: string, key: string) => Promise<S3ObjectCheck>) | undefined;
 }
@@ -400,8 +402,8 @@ function registerImage(params: QueryReader, context: Ec2Context): XmlStruct {
     imdsSupport,
     tpmSupport,
     creationDate: new Date(context.now),
-    availableAt: context.now,
-    state: "available",
+    availableAt: context.now + context.imageAvailableMs,
+    state: context.imageAvailableMs > 0 ? "pending" : "available",
     tags: new Map(tags),
   });
   return { imageId };

@@ -39,6 +39,8 @@ export interface Ec2FakeOptions {
   importDurationMs?: number;
   /** How long an EBS-direct snapshot stays `pending` after CompleteSnapshot (AWS: seconds to minutes). */
   snapshotCompletionMs?: number;
+  /** How long a registered AMI stays `pending` before `available` (AWS: seconds to minutes). */
+  imageAvailableMs?: number;
   region?: string;
   /** The fake's clock (ms). Tests that step through the import timeline pass their own. */
   clock?: () => number;
@@ -48,6 +50,7 @@ const DEFAULTS = {
   s3Endpoint: undefined,
   importDurationMs: 300,
   snapshotCompletionMs: 50,
+  imageAvailableMs: 0,
   region: "us-east-1",
   clock: Date.now,
 } as const satisfies Required<Omit<Ec2FakeOptions, "s3Endpoint">> & { s3Endpoint: undefined };
@@ -118,9 +121,10 @@ function s3ObjectChecker(s3Endpoint: string): (bucket: string, key: string) => P
 export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fake> {
   const importDurationMs = options.importDurationMs ?? DEFAULTS.importDurationMs;
   const snapshotCompletionMs = options.snapshotCompletionMs ?? DEFAULTS.snapshotCompletionMs;
+  const imageAvailableMs = options.imageAvailableMs ?? DEFAULTS.imageAvailableMs;
   const region = options.region ?? DEFAULTS.region;
   const clock = options.clock ?? DEFAULTS.clock;
-  for (const [name, value] of Object.entries({ importDurationMs, snapshotCompletionMs })) {
+  for (const [name, value] of Object.entries({ importDurationMs, snapshotCompletionMs, imageAvailableMs })) {
     if (!(value >= 0)) throw new RangeError(`startEc2Fake: ${name} must be >= 0, got ${value}`);
   }
   const headS3Object = options.s3Endpoint === undefined ? undefined : s3ObjectChecker(options.s3Endpoint);
@@ -162,11 +166,15 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       sendEc2Error(response, new Ec2ApiError("InvalidAction", `The action ${action} is not valid for this web service.`), requestId);
       return;
     }
+    if (actionParams.DryRun === "true") {
+      sendEc2Error(response, new Ec2ApiError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412), requestId);
+      return;
+    }
     const now = clock();
     advance(state, now, { snapshotCompletionMs });
     try {
       const reader = new QueryReader(actionParams, (message) => new Ec2ApiError("InvalidParameterValue", message));
-      const result = await handler(reader, { state, now, faults, importDurationMs, headS3Object });
+      const result = await handler(reader, { state, now, faults, importDurationMs, imageAvailableMs, headS3Object });
       send(response, 200, "text/xml;charset=UTF-8", xmlDocument(`${action}Response`, EC2_NAMESPACE, { requestId, ...result }), {
         "x-amzn-RequestId": requestId,
       });
