@@ -84,9 +84,13 @@ export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client },
     report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
     return { snapshotId, changedBlocks: written.digests.size, totalBlocks, bytesSent: written.bytesSent, reused: false, imageSha256: written.imageSha256 };
   } catch (error) {
-    await deleteSnapshot(clients.ec2, snapshotId).catch(() => undefined);
-    if (error instanceof ImagePipelineError) throw error;
-    throw new ImagePipelineError("EBS_WRITE_FAILED", `writing snapshot ${snapshotId} failed (the snapshot was deleted): ${(error as Error).message}`, { snapshotId }, { cause: error });
+    // An unfinished snapshot can never complete: remove it, and say so if even that fails.
+    const cleanup = await deleteSnapshot(clients.ec2, snapshotId).then(
+      () => "the snapshot was deleted",
+      (cleanupError: unknown) => `deleting it failed too (${(cleanupError as Error).message}): delete ${snapshotId} by hand`,
+    );
+    const code = error instanceof ImagePipelineError ? error.code : "EBS_WRITE_FAILED";
+    throw new ImagePipelineError(code, `writing snapshot ${snapshotId} failed, ${cleanup}: ${(error as Error).message}`, { snapshotId }, { cause: error });
   }
 }
 
