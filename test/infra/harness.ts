@@ -119,6 +119,19 @@ function linkReferences(resources: Array<Omit<CapturedResource, "refs"> & { refs
 
 /** Runs one stack's program under mocks; rejects with the program's own error. */
 export async function runStack(options: RunOptions): Promise<StackRun> {
+  const run = await runCaptured(options);
+  if (run.error !== undefined) throw run.error;
+  return run;
+}
+
+/** Runs a stack that is expected to fail; resolves to the error and whatever was declared before it. */
+export async function runFailingStack(options: RunOptions): Promise<StackRun & { error: unknown }> {
+  const run = await runCaptured(options);
+  if (run.error === undefined) throw new Error(`stack ${options.stack} ran without an error`);
+  return run;
+}
+
+async function runCaptured(options: RunOptions): Promise<StackRun & { error?: unknown }> {
   const captured: Array<Omit<CapturedResource, "refs"> & { refs: Record<string, string[]> }> = [];
   const invokes: string[] = [];
   await pulumi.runtime.setMocks(
@@ -145,22 +158,28 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
   const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
   const resourceOptions = new Map<string, CapturedOptions>();
   let outputs: Record<string, unknown> | undefined;
+  let error: unknown;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(() => {
       pulumi.runtime.registerStackTransformation((args) => {
         const dependsOn = args.opts.dependsOn;
         resourceOptions.set(`${args.type}::${args.name}`, {
           replaceOnChanges: args.opts.replaceOnChanges ?? [],
-          deleteBeforeReplace: args.opts.deleteBeforeReplace === true,
+          deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace === true,
           dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn ? 1 : 0,
         });
         return undefined;
       });
+      // The program's error is kept here rather than thrown through the stack resource, whose
+      // output promises would otherwise reject a second time, unhandled.
       return runProgram({
         stack: options.stack,
         rawConfig: pulumi.runtime.allConfig(),
         isSecret: (key) => runtime.isConfigSecret?.(key) ?? true,
         rootDir: options.rootDir ?? ROOT,
+      }).catch((thrown: unknown) => {
+        error = thrown;
+        return {};
       });
     })) as Record<string, unknown> | undefined;
   } finally {
@@ -168,7 +187,8 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     await pulumi.runtime.disconnect();
   }
   linkReferences(captured);
-  return { resources: captured.filter((r) => r.type !== "pulumi:pulumi:Stack"), options: resourceOptions, outputs: outputs ?? {}, invokes };
+  const resources = captured.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  return { resources, options: resourceOptions, outputs: outputs ?? {}, invokes, ...(error !== undefined ? { error } : {}) };
 }
 
 export function fleetConfig(overrides: Record<string, unknown> = {}): Record<string, string> {

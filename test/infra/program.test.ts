@@ -43,7 +43,7 @@ describe("the fleet stack under mocks", () => {
     assert.equal(ofType(fleet, TYPES.securityGroup).length, 2);
     assert.equal(ofType(fleet, TYPES.kmsKey).length, 1);
     assert.equal(only(fleet, TYPES.role).inputs.name, "vmimport");
-    assert.deepEqual(fleet.invokes.sort(), ["aws:ec2/getSubnets:getSubnets", "aws:ec2/getVpc:getVpc"]);
+    assert.deepEqual([...fleet.invokes].sort(), ["aws:ec2/getSubnets:getSubnets", "aws:ec2/getVpc:getVpc"]);
   });
 
   it("hands the image resource the images bucket, the vmimport role and the configured flake", () => {
