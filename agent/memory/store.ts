@@ -112,7 +112,7 @@ export class FileMemoryStore implements MemoryStore {
   async write(memoryPath: string, content: string): Promise<void> {
     const checked = checkMemoryPath(memoryPath);
     this.#checkContent(checked, content);
-    await this.#change(checked, () => content);
+    await this.#change(checked, () => content, { readCurrent: false });
   }
 
   async append(memoryPath: string, text: string): Promise<void> {
@@ -179,13 +179,17 @@ export class FileMemoryStore implements MemoryStore {
 
   /**
    * The one way any file changes: lock, read, compute, commit atomically, unlock. `next` returning
-   * the current content (or undefined) writes nothing.
+   * the current content (or undefined) writes nothing. A plain replace skips reading the old content.
    */
-  async #change(memoryPath: string, next: (current: string | undefined) => string | undefined | Promise<string | undefined>): Promise<void> {
+  async #change(
+    memoryPath: string,
+    next: (current: string | undefined) => string | undefined | Promise<string | undefined>,
+    { readCurrent = true }: { readCurrent?: boolean } = {},
+  ): Promise<void> {
     const realRoot = await this.ready();
     const file = await this.#resolve(memoryPath);
     await withLock(this.#lockFile(realRoot, memoryPath), memoryPath, this.#lock, async (lock) => {
-      const current = await readIfPresent(file);
+      const current = readCurrent ? await readIfPresent(file) : undefined;
       const content = await next(current);
       if (content === undefined || content === current) return;
       this.#checkSize(memoryPath, content);
