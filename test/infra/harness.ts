@@ -128,7 +128,7 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
 export async function runFailingStack(options: RunOptions): Promise<StackRun & { error: unknown }> {
   const run = await runCaptured(options);
   if (run.error === undefined) throw new Error(`stack ${options.stack} ran without an error`);
-  return run;
+  return { ...run, error: run.error };
 }
 
 async function runCaptured(options: RunOptions): Promise<StackRun & { error?: unknown }> {
