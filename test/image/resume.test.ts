@@ -80,4 +80,21 @@ describe("an interrupted run resumes", () => {
     );
     assert.equal(world.ec2.state.snapshots.has(unfinished?.snapshotId ?? ""), false);
   });
+
+  it("a custom timeout stops the wait with a clear error; the task keeps running and the next run resumes it", async () => {
+    await world.nix.configure({ seed: "timeout", sizeMiB: 8, dataMiB: 4 });
+    const importsBefore = world.ec2.count("ImportSnapshot");
+    // What `customTimeouts: { create: "1s" }` on the resource turns into.
+    const hurried = await nixosAmiProvider.check({}, world.inputs({ importMethod: "vm-import", namePrefix: "timeout", importTimeoutMinutes: 1 / 60 }));
+    await assert.rejects(nixosAmiProvider.create(hurried.inputs ?? {}), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, "IMPORT_TIMEOUT");
+      assert.match((error as Error).message, /next run resumes it/);
+      return true;
+    });
+    assert.equal(world.ec2.count("ImportSnapshot"), importsBefore + 1);
+    const patient = await nixosAmiProvider.check({}, world.inputs({ importMethod: "vm-import", namePrefix: "timeout" }));
+    const outs = (await nixosAmiProvider.create(patient.inputs ?? {})).outs as NixosAmiState;
+    assert.equal(world.ec2.count("ImportSnapshot"), importsBefore + 1, "resumed, not restarted");
+    assert.equal(world.ec2.state.images.get(outs.amiId)?.state, "available");
+  });
 });
