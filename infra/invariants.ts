@@ -31,7 +31,10 @@ export interface DeclaredResource {
 
 export interface Violation {
   readonly rule: string;
+  /** `type::name`, for people. */
   readonly resource: string;
+  /** The resource's URN, for the policy pack's report. */
+  readonly urn: string;
   readonly message: string;
 }
 
@@ -408,7 +411,7 @@ function refersTo(r: DeclaredResource, property: string, target: DeclaredResourc
 }
 
 function violation(rule: string, r: DeclaredResource, message: string): Violation {
-  return { rule, resource: `${r.type}::${r.name}`, message };
+  return { rule, resource: `${r.type}::${r.name}`, urn: r.urn, message };
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
