@@ -1,4 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic, { type ClientOptions } from "@anthropic-ai/sdk";
 import type { Logger } from "../log.ts";
 import { appendDailyNote } from "../memory/daily.ts";
 import type { MemoryStore } from "../memory/types.ts";
@@ -86,6 +86,7 @@ export class ClaudeBrain implements Brain {
       baseURL: options.baseURL,
       timeout: options.limits.timeoutMs,
       maxRetries: options.limits.maxRetries,
+      logger: sdkLogger(options.log.child({ component: "anthropic-sdk" })),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.conversations = new ConversationStore({
@@ -221,6 +222,15 @@ export class ClaudeBrain implements Brain {
       log.warn({ err: error }, "could not append the gist to the hive mind's daily note");
     }
   }
+}
+
+/** The SDK's own log lines (retries, warnings) go to our JSON log, never to stdout, where the shell transport talks. */
+function sdkLogger(log: Logger): NonNullable<ClientOptions["logger"]> {
+  const at =
+    (level: "error" | "warn" | "info" | "debug") =>
+    (message: string, ...details: unknown[]): void =>
+      log[level](details.length > 0 ? { details } : {}, message);
+  return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
 
 function replay(history: ConversationHistory): MessageParam[] {

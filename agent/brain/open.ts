@@ -6,7 +6,7 @@ import type { StatusReport } from "../status.ts";
 import { builtinToolRegistry } from "../tools/index.ts";
 import { ClaudeBrain } from "./claude.ts";
 import { buildSystemPrompt } from "./prompt.ts";
-import { loadWorkspace, WorkspaceError } from "./workspace.ts";
+import { loadWorkspace, SHIPPED_WORKSPACE, WorkspaceError } from "./workspace.ts";
 
 export interface OpenClaudeBrainOptions {
   readonly config: Config;
@@ -28,7 +28,7 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
   const { config, source, log } = options;
   let systemPrompt;
   try {
-    systemPrompt = buildSystemPrompt(await loadWorkspace(config.workspaceDir, config.instance), config.brain.systemPromptTokenBudget);
+    systemPrompt = buildSystemPrompt(await loadWorkspace(config.workspaceDir ?? SHIPPED_WORKSPACE, config.instance), config.brain.systemPromptTokenBudget);
   } catch (error) {
     if (!(error instanceof WorkspaceError)) throw error;
     throw new ConfigError(source, [

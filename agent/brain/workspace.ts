@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { hardRulesMarkdown } from "./rules.ts";
 
 /**
@@ -10,6 +11,9 @@ import { hardRulesMarkdown } from "./rules.ts";
  */
 
 export const REQUIRED_FILES = ["SOUL.md", "IDENTITY.md", "AGENTS.md"] as const;
+
+/** The workspace that ships with the agent (the repository's `workspace/`): used when `workspaceDir` is unset. */
+export const SHIPPED_WORKSPACE = fileURLToPath(new URL("../../workspace", import.meta.url));
 
 export interface WorkspaceFile {
   /** Relative to the workspace folder, with forward slashes. */

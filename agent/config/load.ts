@@ -80,7 +80,7 @@ function resolvePaths(config: Config, base: string): Config {
   return {
     ...config,
     memoryDir: path.resolve(base, config.memoryDir),
-    workspaceDir: path.resolve(base, config.workspaceDir),
+    workspaceDir: at(config.workspaceDir),
     discordTokenFile: at(config.discordTokenFile),
     anthropicApiKeyFile: at(config.anthropicApiKeyFile),
     openaiApiKeyFile: at(config.openaiApiKeyFile),

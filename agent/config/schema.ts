@@ -26,7 +26,7 @@ export const EndpointsSchema = z.strictObject({
 
 export const ModelsSchema = z.strictObject({
   /** Claude model that gives CLAWDINATOR its voice. */
-  voice: z.string().min(1).default("claude-sonnet-4-5"),
+  voice: z.string().min(1).default("claude-sonnet-5-5"),
   /** OpenAI/Codex model that writes code. */
   code: z.string().min(1).default("gpt-5-codex"),
 });
@@ -116,8 +116,8 @@ export const ConfigSchema = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Root of the hive-mind memory: the EFS mount on an instance, a local folder elsewhere. */
   memoryDir: z.string().min(1).default(".clawdinator/memory"),
-  /** Folder holding SOUL.md, IDENTITY.md, AGENTS.md and skills/. */
-  workspaceDir: z.string().min(1).default("workspace"),
+  /** Folder holding SOUL.md, IDENTITY.md, AGENTS.md and skills/; unset: the workspace shipped with the agent. */
+  workspaceDir: z.string().min(1).optional(),
   /**
    * Whether secrets may come from environment variables when no `*File` key is set.
    * Meant for local runs; the NixOS module sets it to false and passes files only.
@@ -159,7 +159,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "endpoints.anthropic": '"https://api.anthropic.com"',
   "endpoints.openai": '"https://api.openai.com/v1"',
   "endpoints.github": '"https://github.example.com/api/v3"',
-  "models.voice": '"claude-sonnet-4-5"',
+  "models.voice": '"claude-sonnet-5-5"',
   "models.code": '"gpt-5-codex"',
   "brain.maxSteps": "8",
   "brain.contextMessages": "20",

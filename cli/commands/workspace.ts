@@ -1,6 +1,6 @@
 import path from "node:path";
 import { buildSystemPrompt } from "../../agent/brain/prompt.ts";
-import { loadWorkspace, WorkspaceError, writeWorkspace } from "../../agent/brain/workspace.ts";
+import { loadWorkspace, SHIPPED_WORKSPACE, WorkspaceError, writeWorkspace } from "../../agent/brain/workspace.ts";
 import { loadConfig } from "../../agent/config/load.ts";
 import { INSTANCE_NAME } from "../../agent/config/schema.ts";
 import { parseOptions, UsageError, type CliCommand } from "../io.ts";
@@ -25,8 +25,9 @@ export const command: CliCommand = {
       throw new UsageError(`--instance "${instance}" is not an instance name; use CLAWDINATOR-<n> with n from 1 to 9999, e.g. --instance CLAWDINATOR-2`);
     }
     const out = path.resolve(io.cwd, options.get("out") ?? path.join(".clawdinator", "workspace", instance));
+    const source = config.workspaceDir ?? SHIPPED_WORKSPACE;
     try {
-      const workspace = await loadWorkspace(config.workspaceDir, instance);
+      const workspace = await loadWorkspace(source, instance);
       const prompt = buildSystemPrompt(workspace, config.brain.systemPromptTokenBudget);
       const written = await writeWorkspace(
         { instance, files: [...workspace.files, { path: SYSTEM_PROMPT_FILE, content: `${prompt.text}\n` }] },
@@ -34,7 +35,7 @@ export const command: CliCommand = {
       );
       io.stdout.write(
         [
-          `Rendered the workspace for ${instance} from ${config.workspaceDir} into ${out}:`,
+          `Rendered the workspace for ${instance} from ${source} into ${out}:`,
           ...written.map((file) => `  ${path.relative(out, file)}`),
           `System prompt: ~${prompt.tokens} of ${prompt.budget} tokens (characters / 4); ` +
             (prompt.omitted.length === 0 ? "every section fits." : `left out for length: ${prompt.omitted.join("; ")}.`),

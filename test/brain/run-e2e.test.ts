@@ -53,7 +53,7 @@ describe("clawdinator run with an Anthropic key, against the local Anthropic fak
       assert.ok(toolNames(requests[1]!).includes("memory_append"), "the shell operator is a maintainer: write tools offered");
 
       const memory = path.join(dir, "memory");
-      assert.equal(await readFile(path.join(memory, "ops.md"), "utf8"), "Deploy on Fridays is banned.\n");
+      assert.ok((await readFile(path.join(memory, "ops.md"), "utf8")).endsWith("\nDeploy on Fridays is banned.\n"), "appended to the note on disk");
       const day = new Date().toISOString().slice(0, 10);
       const note = await readFile(path.join(memory, "daily", `${day}.md`), "utf8").catch(async () =>
         // The run may straddle midnight UTC; then the gist is in the previous day's note.
