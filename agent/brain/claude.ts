@@ -126,7 +126,8 @@ export class ClaudeBrain implements Brain {
         response = await this.client.messages.create({
           model: this.options.model,
           max_tokens: limits.maxOutputTokens,
-          system: this.options.systemPrompt.text,
+          // The prompt is the same for every call: cached, it is billed once per few minutes, not per step.
+          system: [{ type: "text", text: this.options.systemPrompt.text, cache_control: { type: "ephemeral" } }],
           messages,
           ...(offered.length > 0 ? { tools: offered.map(toAnthropicTool) } : {}),
         });

@@ -56,6 +56,9 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.match(system, /I Am a Cybernetic Organism, Living Tissue Over \(Metal\) Endoskeleton/);
     for (const rule of HARD_RULES) assert.ok(system.includes(rule), `hard rule present: ${rule.slice(0, 40)}`);
     assert.doesNotMatch(system, /\{\{/, "no unrendered placeholder");
+    const blocks = request.body.system;
+    assert.ok(Array.isArray(blocks) && blocks.length === 1);
+    assert.deepEqual((blocks[0] as { cache_control?: unknown }).cache_control, { type: "ephemeral" }, "the system prompt is cached across steps");
     assert.match(lastUserText(request), /Maintainer sarah \(id id-sarah\)[^\n]*:\nwhat is your favourite band\?$/);
     assert.deepEqual(toolNames(request).sort(), ["memory_append", "memory_list", "memory_read", "memory_write", "post_gif", "status"]);
     assert.equal(brain.status.state, "configured");
