@@ -26,6 +26,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "memory read|write|append|edit|ls [PATH] [-- CMD...] [--root DIR]",
     load: () => import("./commands/memory.ts"),
   },
+  image: {
+    summary: "build, upload and import the NixOS image as an AMI; list and prune old images",
+    usage: "image build|upload|import|ls|prune [--help]",
+    load: () => import("./commands/image.ts"),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,287 @@
+// `clawdinator image build|upload|import|ls|prune`: the image pipeline by hand, the successor of
+// the upstream's build-image.sh / upload-image.sh / import-image.sh. The same steps the Pulumi
+// resource runs (providers/nixos-ami), with progress bars on a terminal and plain lines otherwise.
+import type { Writable } from "node:stream";
+import type * as Steps from "../../providers/nixos-ami/steps.ts";
+import type { Endpoints, NixosAmiInputs } from "../../providers/nixos-ami/types.ts";
+import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+
+type StepsModule = typeof Steps;
+
+const OPTIONS = [
+  "flake",
+  "configuration",
+  "image",
+  "nix",
+  "bucket",
+  "key-prefix",
+  "region",
+  "method",
+  "name-prefix",
+  "keep",
+  "architecture",
+  "boot-mode",
+  "timeout",
+  "s3-endpoint",
+  "ec2-endpoint",
+  "ebs-endpoint",
+] as const;
+const FLAGS = ["json", "dry-run"] as const;
+
+export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [options]
+  build   --flake REF --configuration NAME [--nix BIN]          nix build of the raw image; prints identity and path
+  upload  (--flake REF --configuration NAME | --image FILE) --bucket B [--key-prefix P]
+                                                               multipart upload to S3 (skipped when already there)
+  import  (--flake REF --configuration NAME | --image FILE) --bucket B --region R
+          [--method ebs-direct|vm-import] [--name-prefix P] [--keep N] [--boot-mode M] [--architecture A] [--timeout 60m]
+                                                               the whole pipeline: adopt, build, snapshot, register, prune
+  ls      --region R [--name-prefix P]                         the AMIs this pipeline made, newest first
+  prune   --region R --keep N [--name-prefix P] [--dry-run]    remove images beyond the newest N
+Common: --json (machine-readable result), --s3-endpoint/--ec2-endpoint/--ebs-endpoint URL.
+Environment: CLAWDINATOR_IMAGE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_S3/_EC2/_EBS (or AWS_ENDPOINT_URL), AWS credentials as usual.`;
+
+interface Context {
+  readonly options: Map<string, string>;
+  readonly io: CliIo;
+  readonly steps: StepsModule;
+  readonly report: Steps.Reporter;
+}
+
+export const command: CliCommand = {
+  async run(args, io) {
+    const [subcommand, ...rest] = args;
+    if (subcommand === undefined || subcommand === "--help" || subcommand === "help") {
+      io.stdout.write(`${USAGE}\n`);
+      return subcommand === undefined ? 2 : 0;
+    }
+    const handler = SUBCOMMANDS[subcommand];
+    if (!handler) throw new UsageError(`unknown image command "${subcommand}"; run \`clawdinator image --help\``);
+    const { options, positional } = parseOptions(rest, OPTIONS, FLAGS);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; options are written --name value`);
+    const steps: StepsModule = await import("../../providers/nixos-ami/steps.ts");
+    const bar = progressReporter(io.stderr, steps.lineReporter);
+    try {
+      await handler({ options, io, steps, report: bar.report });
+    } catch (error) {
+      bar.finish();
+      throw error;
+    }
+    bar.finish();
+    return 0;
+  },
+};
+
+const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>> = {
+  async build({ options, io, steps, report }) {
+    const source = imageSourceFrom(options, steps, { allowImage: false });
+    if (source.kind !== "flake") throw new UsageError("build needs --flake and --configuration");
+    const identity = await steps.resolveIdentity(source, io.signal);
+    const built = await steps.buildImage(source, report, io.signal);
+    print(io, options, { identity: identity.identity, closure: identity.closure, image: built.filePath, format: built.format, sizeBytes: built.sizeBytes });
+  },
+
+  async upload({ options, io, steps, report }) {
+    const source = imageSourceFrom(options, steps, { allowImage: true });
+    const bucket = required(options, "bucket", io.env.CLAWDINATOR_IMAGE_BUCKET, "CLAWDINATOR_IMAGE_BUCKET");
+    const identity = await steps.resolveIdentity(source, io.signal);
+    const built = source.kind === "prebuilt" ? await steps.locateImage(source.imagePath) : await steps.buildImage(source, report, io.signal);
+    const sha256 = identity.imageSha256 || (await steps.sha256File(built.filePath, io.signal));
+    const key = steps.objectKey(options.get("key-prefix") ?? steps.DEFAULTS.keyPrefix, steps.identityDigest(identity.identity), built.format);
+    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    try {
+      const result = await steps.uploadImage(
+        clients.s3,
+        {
+          bucket,
+          key,
+          filePath: built.filePath,
+          sizeBytes: built.sizeBytes,
+          sha256,
+          identity: identity.identity,
+          partSizeMiB: steps.DEFAULT_TUNING.uploadPartMiB,
+          queueSize: steps.DEFAULT_TUNING.uploadQueueSize,
+        },
+        report,
+        io.signal,
+      );
+      print(io, options, { s3: `s3://${bucket}/${key}`, sha256, identity: identity.identity, uploaded: result.uploaded });
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+
+  async import({ options, io, steps, report }) {
+    const raw: Record<string, unknown> = {
+      flake: options.get("flake"),
+      nixosConfiguration: options.get("configuration"),
+      imagePath: options.get("image"),
+      nixBinary: options.get("nix"),
+      bucket: options.get("bucket") ?? io.env.CLAWDINATOR_IMAGE_BUCKET,
+      keyPrefix: options.get("key-prefix"),
+      region: region(options, io),
+      importMethod: options.get("method"),
+      namePrefix: options.get("name-prefix"),
+      keep: options.has("keep") ? wholeNumber(options, "keep") : undefined,
+      architecture: options.get("architecture"),
+      bootMode: options.get("boot-mode"),
+      importTimeoutMinutes: options.has("timeout") ? minutes(options.get("timeout") ?? "") : undefined,
+      endpoints: endpoints(options, io),
+    };
+    const inputs = validInputs(steps, raw);
+    const clients = steps.createClients(inputs.region, inputs.endpoints);
+    try {
+      const { adopted, ...outputs } = await steps.ensureImage(inputs, { clients, report, signal: io.signal });
+      print(io, options, { ...outputs, adopted });
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+
+  async ls({ options, io, steps }) {
+    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    try {
+      const images = await steps.listImages(clients.ec2, options.get("name-prefix"));
+      if (options.has("json")) {
+        io.stdout.write(`${JSON.stringify(images.map((image) => ({ ...image, tags: Object.fromEntries(image.tags) })))}\n`);
+        return;
+      }
+      if (images.length === 0) io.stdout.write("no images\n");
+      for (const image of images) {
+        io.stdout.write(`${image.amiId}  ${image.creationDate}  ${image.name}  ${image.tags.get(steps.TAG.identity) ?? ""}\n`);
+      }
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+
+  async prune({ options, io, steps, report }) {
+    const keep = wholeNumber(options, "keep");
+    const namePrefix = options.get("name-prefix") ?? steps.DEFAULTS.namePrefix;
+    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    try {
+      // No "current" image here: the newest `keep` stay, which includes the one in use.
+      const doomed = options.has("dry-run")
+        ? steps.imagesToPrune(await steps.listImages(clients.ec2, namePrefix), keep)
+        : await steps.pruneImages(clients, { namePrefix, keep }, report);
+      print(io, options, { [options.has("dry-run") ? "wouldRemove" : "removed"]: doomed.map((image) => image.amiId).join(" ") || "nothing" });
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+};
+
+function imageSourceFrom(options: Map<string, string>, steps: StepsModule, { allowImage }: { allowImage: boolean }): Steps.ImageSource {
+  const image = options.get("image");
+  if (image !== undefined) {
+    if (!allowImage) throw new UsageError("--image is a prebuilt image: nothing to build; use `clawdinator image upload --image` or `import --image`");
+    return steps.imageSource({ imagePath: image, nixBinary: "nix" });
+  }
+  const flake = options.get("flake");
+  const nixosConfiguration = options.get("configuration");
+  if (flake === undefined || nixosConfiguration === undefined)
+    throw new UsageError("say what to build with --flake REF --configuration NAME (or pass a prebuilt --image FILE)");
+  return steps.imageSource({ flake, nixosConfiguration, nixBinary: options.get("nix") ?? steps.DEFAULTS.nixBinary });
+}
+
+/** Validates through the resource's own rules, naming the flag instead of the input property. */
+function validInputs(steps: StepsModule, raw: Record<string, unknown>): NixosAmiInputs {
+  const { inputs, failures } = steps.normalizeInputs(raw);
+  const flagFor: Record<string, string> = {
+    nixosConfiguration: "--configuration",
+    imagePath: "--image",
+    importMethod: "--method",
+    nixBinary: "--nix",
+    namePrefix: "--name-prefix",
+    keyPrefix: "--key-prefix",
+    bootMode: "--boot-mode",
+    importTimeoutMinutes: "--timeout",
+    bucket: "--bucket (or CLAWDINATOR_IMAGE_BUCKET)",
+    region: "--region (or AWS_REGION)",
+  };
+  if (failures.length > 0) {
+    const lines = failures.map((failure) => `${flagFor[failure.property] ?? `--${failure.property}`}: ${failure.reason}`);
+    throw new UsageError(lines.join("\n"));
+  }
+  return inputs;
+}
+
+function required(options: Map<string, string>, name: string, fallback: string | undefined, envName: string): string {
+  const value = options.get(name) ?? fallback;
+  if (!value) throw new UsageError(`--${name} is required (or set ${envName})`);
+  return value;
+}
+
+function region(options: Map<string, string>, io: CliIo): string {
+  return required(options, "region", io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION, "AWS_REGION");
+}
+
+/**
+ * Flags first, then the SDK's standard variables. They are passed on explicitly (the SDK reads
+ * them too) because an explicit S3 endpoint switches to path-style addressing, which emulators need.
+ */
+function endpoints(options: Map<string, string>, io: CliIo): Endpoints {
+  const pick = (service: "S3" | "EC2" | "EBS"): string | undefined =>
+    options.get(`${service.toLowerCase()}-endpoint`) ?? io.env[`AWS_ENDPOINT_URL_${service}`] ?? io.env.AWS_ENDPOINT_URL;
+  const result: { s3?: string; ec2?: string; ebs?: string } = {};
+  for (const service of ["S3", "EC2", "EBS"] as const) {
+    const url = pick(service);
+    if (url !== undefined && url !== "") result[service.toLowerCase() as "s3" | "ec2" | "ebs"] = url;
+  }
+  return result;
+}
+
+function wholeNumber(options: Map<string, string>, name: string): number {
+  const text = options.get(name);
+  if (text === undefined) throw new UsageError(`--${name} is required`);
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function minutes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(text);
+  if (!match) throw new UsageError(`--timeout must look like 40m, 2h or 90s, got "${text}"`);
+  const factor = match[2] === "h" ? 60 : match[2] === "s" ? 1 / 60 : 1;
+  return Number(match[1]) * factor;
+}
+
+function print(io: CliIo, options: Map<string, string>, result: Record<string, string | number | boolean>): void {
+  if (options.has("json")) io.stdout.write(`${JSON.stringify(result)}\n`);
+  else for (const [key, value] of Object.entries(result)) io.stdout.write(`${key}: ${value}\n`);
+}
+
+const BAR_WIDTH = 30;
+
+/**
+ * On a terminal: one bar per step, redrawn in place. Otherwise (CI logs, pipes): the same plain
+ * lines the Pulumi provider prints.
+ */
+export function progressReporter(
+  stream: Writable & { isTTY?: boolean; columns?: number },
+  lineReporter: StepsModule["lineReporter"],
+): { report: Steps.Reporter; finish(): void } {
+  if (!stream.isTTY) return { report: lineReporter((line) => stream.write(`${line}\n`), "image"), finish: () => undefined };
+  let open = false;
+  let lastStep = "";
+  const report: Steps.Reporter = (event) => {
+    if (event.percent === undefined) {
+      if (open) stream.write("\n");
+      open = false;
+      stream.write(`${event.step}: ${event.message}\n`);
+      return;
+    }
+    if (open && event.step !== lastStep) stream.write("\n");
+    const filled = Math.round((Math.min(100, Math.max(0, event.percent)) / 100) * BAR_WIDTH);
+    const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
+    const text = `${event.step.padEnd(10)} ${bar} ${event.percent.toFixed(0).padStart(3)}%  ${event.message}`;
+    stream.write(`\r\x1b[2K${text.slice(0, (stream.columns ?? 100) - 1)}`);
+    open = true;
+    lastStep = event.step;
+  };
+  return {
+    report,
+    finish: () => {
+      if (open) stream.write("\n");
+      open = false;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// The pipeline steps without Pulumi: what `clawdinator image` drives directly (loading
+// @pulumi/pulumi would only slow the command down).
+export { findImageByIdentity, describeImage, type RegisteredImage } from "./adopt.ts";
+export { buildImage, locateImage, type BuiltImage, type DiskFormat } from "./build.ts";
+export { createClients, destroyClients, type AwsClients } from "./clients.ts";
+export { removeImageParts } from "./delete.ts";
+export { BLOCK_SIZE, linearAggregate, writeSnapshot } from "./ebs-direct.ts";
+export { ImagePipelineError, type ImagePipelineErrorCode } from "./errors.ts";
+export { IMAGE_ATTRIBUTE, identityDigest, imageSource, resolveIdentity, sha256File, type ImageIdentity, type ImageSource } from "./identity.ts";
+export { DEFAULT_TUNING, DEFAULTS, normalizeInputs, type InputFailure } from "./inputs.ts";
+export { ensureImage, type EnsuredImage, type PipelineContext } from "./pipeline.ts";
+export { lineReporter, silentReporter, type PipelineStep, type ProgressEvent, type Reporter } from "./progress.ts";
+export { imageName } from "./register.ts";
+export { imagesToPrune, listImages, pruneImages } from "./retention.ts";
+export { TAG } from "./tags.ts";
+export { objectKey, uploadImage } from "./upload.ts";
