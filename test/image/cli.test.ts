@@ -1,0 +1,114 @@
+// `clawdinator image ...` end to end: the real entry in a child process, endpoints from the SDK's
+// standard environment variables, against s3rver and the EC2/EBS fake.
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { Writable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { progressReporter } from "../../cli/commands/image.ts";
+import { lineReporter } from "../../providers/nixos-ami/progress.ts";
+import { runCli } from "../helpers/cli.ts";
+import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
+
+describe("clawdinator image", () => {
+  let world: World;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    world = await startWorld({ seed: "cli", sizeMiB: 32, dataMiB: 8 });
+    env = {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_ENDPOINT_URL_S3: world.s3.endpoint,
+      AWS_ENDPOINT_URL_EC2: world.ec2.endpoint,
+      AWS_ENDPOINT_URL_EBS: world.ec2.endpoint,
+      CLAWDINATOR_IMAGE_BUCKET: BUCKET,
+    };
+  });
+  after(() => world.close());
+
+  const source = (): string[] => ["--flake", "/src/clawdinators", "--configuration", "clawdinator-1", "--nix", world.nix.binary];
+
+  it("import runs the pipeline with endpoints from AWS_ENDPOINT_URL_*, plain progress lines off a terminal", async () => {
+    const result = await runCli(["image", "import", ...source(), "--keep", "3"], { env, timeoutMs: 60_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const amiId = /^amiId: (ami-[0-9a-f]{17})$/m.exec(result.stdout)?.[1];
+    assert.ok(amiId, result.stdout);
+    assert.equal(world.ec2.state.images.get(amiId)?.state, "available");
+    assert.match(result.stderr, /^image: ebs-direct \d+% snap-/m);
+    assert.doesNotMatch(result.stderr, /\r|\x1b\[/, "no terminal control codes in a pipe");
+    assert.match(result.stdout, /^adopted: false$/m);
+  });
+
+  it("import again adopts the AMI (JSON output)", async () => {
+    const result = await runCli(["image", "import", ...source(), "--json"], { env, timeoutMs: 60_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout) as { adopted: boolean; amiId: string };
+    assert.equal(parsed.adopted, true);
+    assert.equal(world.ec2.count("StartSnapshot"), 1);
+  });
+
+  it("build prints the identity and the image file", async () => {
+    const result = await runCli(["image", "build", ...source()], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^identity: \/nix\/store\/[0-9a-z]{32}-nixos-amazon-image/m);
+    assert.match(result.stdout, /^image: .*nixos\.raw$/m);
+  });
+
+  it("upload of a prebuilt image is skipped the second time", async () => {
+    const imagePath = `${world.dir}/prebuilt.raw`;
+    await writeFile(imagePath, Buffer.alloc(6 * 2 ** 20, 1));
+    const first = await runCli(["image", "upload", "--image", imagePath, "--json"], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as { uploaded: boolean }).uploaded, true);
+    const uploads = world.s3.uploads().length;
+    const second = await runCli(["image", "upload", "--image", imagePath, "--json"], { env });
+    assert.equal((JSON.parse(second.stdout) as { uploaded: boolean }).uploaded, false);
+    assert.equal(world.s3.uploads().length, uploads);
+  });
+
+  it("ls lists the image; prune --dry-run names it; prune removes it", async () => {
+    const listed = await runCli(["image", "ls", "--json"], { env });
+    const images = JSON.parse(listed.stdout) as { amiId: string }[];
+    assert.equal(images.length, 1);
+    const dry = await runCli(["image", "prune", "--keep", "0", "--dry-run"], { env });
+    assert.equal(dry.stdout.trim(), `wouldRemove: ${images[0]?.amiId}`);
+    assert.equal(world.ec2.state.images.get(images[0]?.amiId ?? "")?.state, "available", "dry run removed nothing");
+    const pruned = await runCli(["image", "prune", "--keep", "0"], { env });
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.equal((await runCli(["image", "ls"], { env })).stdout.trim(), "no images");
+  });
+
+  it("a user error exits 2 and names the flag", async () => {
+    const result = await runCli(["image", "import", ...source(), "--method", "scp"], { env });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--method: "scp" is not one of/);
+    const noSource = await runCli(["image", "build"], { env });
+    assert.equal(noSource.code, 2);
+    assert.match(noSource.stderr, /--flake REF --configuration NAME/);
+  });
+});
+
+describe("progress on a terminal", () => {
+  it("redraws one bar per step in place", () => {
+    let written = "";
+    const stream = Object.assign(
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          written += chunk.toString();
+          done();
+        },
+      }),
+      { isTTY: true, columns: 120 },
+    );
+    const { report, finish } = progressReporter(stream, lineReporter);
+    report({ step: "upload", message: "s3://b/k", percent: 50 });
+    report({ step: "upload", message: "s3://b/k", percent: 100 });
+    report({ step: "import", message: "converting", percent: 40 });
+    finish();
+    const frames = written.split("\r\x1b[2K").filter(Boolean);
+    assert.equal(frames.length, 3);
+    assert.match(frames[0] ?? "", /^upload {5}█{15}░{15} {2}50%/);
+    assert.match(frames[1] ?? "", /█{30} 100%.*\n$/, "a new step starts on a new line");
+    assert.match(frames[2] ?? "", /^import .* 40%  converting\n$/);
+  });
+});
