@@ -31,6 +31,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "image build|upload|import|ls|prune [--help]",
     load: () => import("./commands/image.ts"),
   },
+  bootstrap: {
+    summary: "pack and upload one instance's bootstrap bundle outside pulumi up (repair)",
+    usage: "bootstrap upload --instance CLAWDINATOR-n [--outputs FILE] [--bucket B] [--secrets-dir DIR] [--endpoint-url URL]",
+    load: () => import("./commands/bootstrap.ts"),
+  },
 };
 
 function usage(): string {

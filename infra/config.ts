@@ -92,6 +92,31 @@ export const RepoSeedSchema = z.strictObject({
 
 const AGE_IDENTITY = /^AGE-SECRET-KEY-1[023456789ACDEFGHJKLMNPQRSTUVWXYZ]{58}$/;
 
+/** The instance keys that shape its bootstrap bundle (shared with `clawdinator bootstrap upload`). */
+const bundleFields = {
+  /** Folder (relative to the project) holding the agenix `<name>.age` files. */
+  secretsDir: z.string().min(1).default("secrets"),
+  /** Which `<name>.age` files the instance gets. */
+  secrets: z
+    .array(z.string().regex(SECRET_NAME, { error: "must be a file name without .age (lowercase, digits, dashes)" }))
+    .default(["discord-token", "anthropic-api-key"]),
+  repos: z.array(RepoSeedSchema).default([]),
+  agent: AgentSettingsSchema.default({}),
+};
+
+type BundleFields = { secrets: string[]; repos: RepoSeed[]; agent: AgentSettings };
+
+function checkBundleFields(config: BundleFields, ctx: z.RefinementCtx): void {
+  if (config.agent.githubApp && !config.secrets.includes("github-app-key")) {
+    ctx.addIssue({ code: "custom", path: ["secrets"], message: 'must include "github-app-key" when agent.githubApp is set (the App\'s private key)' });
+  }
+  const seen = new Set<string>();
+  config.repos.forEach((repo, i) => {
+    if (seen.has(repo.name)) ctx.addIssue({ code: "custom", path: ["repos", i, "name"], message: `"${repo.name}" is listed twice` });
+    seen.add(repo.name);
+  });
+}
+
 export const InstanceConfigSchema = z
   .strictObject({
     [REGION_KEY]: awsRegion,
@@ -99,38 +124,26 @@ export const InstanceConfigSchema = z
     fleetStack: z.string().regex(/^([\w.-]+\/){0,2}[\w.-]+$/, { error: "must be a stack name, optionally org/project/stack" }).default("fleet"),
     instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type" }).default("t3.small"),
     rootVolumeGiB: z.coerce.number().int().min(8).max(16384).default(30),
-    /** Unset: the fleet's first subnet. */
+    /** Unset: one of the fleet's subnets, by instance number. */
     subnetId: subnetId.optional(),
     /** The age identity (`AGE-SECRET-KEY-1...`) that decrypts this instance's secrets; goes to SSM only. */
     ageIdentity: z.string().refine((v) => ageIdentityLine(v) !== undefined, {
       error: "must be an age identity (the AGE-SECRET-KEY-1... line that age-keygen prints)",
     }),
-    /** Folder (relative to the project) holding the agenix `<name>.age` files. */
-    secretsDir: z.string().min(1).default("secrets"),
-    /** Which `<name>.age` files the instance gets. */
-    secrets: z
-      .array(z.string().regex(SECRET_NAME, { error: "must be a file name without .age (lowercase, digits, dashes)" }))
-      .default(["discord-token", "anthropic-api-key"]),
-    repos: z.array(RepoSeedSchema).default([]),
-    agent: AgentSettingsSchema.default({}),
+    ...bundleFields,
     tags,
   })
-  .superRefine((config, ctx) => {
-    if (config.agent.githubApp && !config.secrets.includes("github-app-key")) {
-      ctx.addIssue({ code: "custom", path: ["secrets"], message: 'must include "github-app-key" when agent.githubApp is set (the App\'s private key)' });
-    }
-    const seen = new Set<string>();
-    config.repos.forEach((repo, i) => {
-      if (seen.has(repo.name)) ctx.addIssue({ code: "custom", path: ["repos", i, "name"], message: `"${repo.name}" is listed twice` });
-      seen.add(repo.name);
-    });
-  });
+  .superRefine(checkBundleFields);
+
+/** Only the bundle's keys of an instance stack; other keys are ignored (they are `pulumi up`'s business). */
+export const BundleSettingsSchema = z.object({ [REGION_KEY]: awsRegion.optional(), ...bundleFields }).superRefine(checkBundleFields);
 
 export type FleetConfig = z.output<typeof FleetConfigSchema> & { readonly kind: "fleet" };
 export type InstanceConfig = z.output<typeof InstanceConfigSchema> & { readonly kind: "instance"; readonly instance: string };
 export type StackConfig = FleetConfig | InstanceConfig;
 export type RepoSeed = z.output<typeof RepoSeedSchema>;
 export type AgentSettings = z.output<typeof AgentSettingsSchema>;
+export type BundleSettings = z.output<typeof BundleSettingsSchema>;
 
 /** The single `AGE-SECRET-KEY-1...` line of an identity file (comments allowed), or undefined. */
 export function ageIdentityLine(value: string): string | undefined {
@@ -219,6 +232,32 @@ export type RawConfig = Readonly<Record<string, string>>;
  * encrypted (`pulumi config set --secret`); a secret key stored in plain text is refused.
  */
 export function readStackConfig(stack: string, kind: StackKind, raw: RawConfig, isSecret: (key: string) => boolean): StackConfig {
+  const { document, problems } = toDocument(raw);
+  for (const name of SECRET_KEYS) {
+    const key = `${PROJECT}:${name}`;
+    if (kind.kind === "instance" && raw[key] !== undefined && !isSecret(key)) {
+      problems.push({ key, problem: "is stored in plain text in the stack file", fix: `pulumi config rm ${name} && ${fixFor(name, [])}` });
+    }
+  }
+  if (kind.kind === "fleet") return { ...validate(stack, FleetConfigSchema, document, problems), kind: "fleet" };
+  return { ...validate(stack, InstanceConfigSchema, document, problems), kind: "instance", instance: kind.instance };
+}
+
+/** The bundle's settings from an instance stack's config (the stack file as the CLI reads it). */
+export function readBundleSettings(stack: string, raw: RawConfig): BundleSettings {
+  const { document, problems } = toDocument(raw);
+  return validate(stack, BundleSettingsSchema, document, problems);
+}
+
+function validate<S extends z.ZodType>(stack: string, schema: S, document: Record<string, unknown>, problems: StackConfigProblem[]): z.output<S> {
+  const parsed = schema.safeParse(document);
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => problemsOf(issue, document)));
+  if (problems.length > 0 || !parsed.success) throw new StackConfigError(stack, problems);
+  return parsed.data;
+}
+
+/** Project keys without their namespace, objects parsed from their JSON text. */
+function toDocument(raw: RawConfig): { document: Record<string, unknown>; problems: StackConfigProblem[] } {
   const problems: StackConfigProblem[] = [];
   const document: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -231,19 +270,7 @@ export function readStackConfig(stack: string, kind: StackKind, raw: RawConfig, 
       problems.push({ key, problem: "is not valid JSON", fix: fixFor(name, []) });
     }
   }
-  for (const name of SECRET_KEYS) {
-    const key = `${PROJECT}:${name}`;
-    if (kind.kind === "instance" && raw[key] !== undefined && !isSecret(key)) {
-      problems.push({ key, problem: "is stored in plain text in the stack file", fix: `pulumi config rm ${name} && ${fixFor(name, [])}` });
-    }
-  }
-  const schema = kind.kind === "fleet" ? FleetConfigSchema : InstanceConfigSchema;
-  const parsed = schema.safeParse(document);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => problemsOf(issue, document)));
-  if (problems.length > 0 || !parsed.success) throw new StackConfigError(stack, problems);
-  return kind.kind === "fleet"
-    ? { ...(parsed.data as z.output<typeof FleetConfigSchema>), kind: "fleet" }
-    : { ...(parsed.data as z.output<typeof InstanceConfigSchema>), kind: "instance", instance: kind.instance };
+  return { document, problems };
 }
 
 function problemsOf(issue: z.core.$ZodIssue, document: Record<string, unknown>): StackConfigProblem[] {

@@ -1,0 +1,148 @@
+// `clawdinator bootstrap upload`: packs one instance's bootstrap bundle and uploads it outside
+// `pulumi up`, for repair (a deleted object, a re-encrypted secret before the next deploy). The
+// object list comes from the same pure plan the Pulumi program declares (infra/bundle.ts).
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { BundleError, planBundle, type BootFacts } from "../../infra/bundle.ts";
+import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
+import { stackNameOf } from "../../infra/stacks.ts";
+import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+
+const INSTANCE = /^CLAWDINATOR-[1-9][0-9]{0,3}$/;
+
+const HELP = `usage: clawdinator bootstrap upload --instance CLAWDINATOR-<n> [options]
+
+Packs the bootstrap bundle of one instance (agenix secrets, repos.json, config.json, boot.json,
+manifest.json) exactly as \`pulumi up\` declares it, uploads it under bootstrap/<instance>/, and reads
+every object back to check its SHA-256.
+
+  --instance NAME       CLAWDINATOR-<n> (required)
+  --outputs FILE        the instance stack's \`pulumi stack output --json\` (bucket, EFS ids)
+  --bucket NAME         bootstrap bucket (default: bootstrapBucket from --outputs)
+  --efs-id ID           hive mind file system (default: efsId from --outputs)
+  --access-point-id ID  hive mind access point (default: efsAccessPointId from --outputs)
+  --stack-file FILE     stack config to read secrets/repos/agent from (default: Pulumi.clawdinator-<n>.yaml)
+  --secrets-dir DIR     folder of <name>.age files (default: the stack's clawdinators:secretsDir)
+  --region REGION       AWS region (default: the stack's aws:region, then AWS_REGION)
+  --endpoint-url URL    S3 endpoint (an emulator, another partition)
+  --dry-run             list what would be uploaded, upload nothing`;
+
+/** A stack output document, as `pulumi stack output --json` prints it. */
+type StackOutputs = Readonly<Record<string, unknown>>;
+
+export const command: CliCommand = {
+  async run(args, io) {
+    const [action, ...rest] = args;
+    if (action === undefined || action === "--help" || action === "help") {
+      io.stdout.write(`${HELP}\n`);
+      return action === undefined ? 2 : 0;
+    }
+    if (action !== "upload") throw new UsageError(`unknown bootstrap action "${action}"; run: clawdinator bootstrap upload --instance CLAWDINATOR-1 ...`);
+    return upload(rest, io);
+  },
+};
+
+async function upload(args: readonly string[], io: CliIo): Promise<number> {
+  const { options, positional } = parseOptions(
+    args,
+    ["instance", "outputs", "bucket", "efs-id", "access-point-id", "stack-file", "secrets-dir", "region", "endpoint-url"],
+    ["dry-run"],
+  );
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; see clawdinator bootstrap --help`);
+  const instance = options.get("instance");
+  if (!instance || !INSTANCE.test(instance)) throw new UsageError(`--instance must be CLAWDINATOR-<n> (got ${instance ? `"${instance}"` : "nothing"}), e.g. --instance CLAWDINATOR-1`);
+
+  const stackFile = path.resolve(io.cwd, options.get("stack-file") ?? `Pulumi.${stackNameOf(instance)}.yaml`);
+  const settings = await readSettings(stackFile, instance);
+  const outputs = options.has("outputs") ? await readOutputs(path.resolve(io.cwd, options.get("outputs") ?? "")) : {};
+  const pick = (option: string, output: string): string => {
+    const value = options.get(option) ?? (typeof outputs[output] === "string" ? (outputs[output] as string) : undefined);
+    if (!value) throw new UsageError(`--${option} is needed (or --outputs with "${output}"): pulumi stack output --json --stack ${stackNameOf(instance)} > outputs.json`);
+    return value;
+  };
+  const bucket = pick("bucket", "bootstrapBucket");
+  const region = options.get("region") ?? settings["aws:region"] ?? io.env.AWS_REGION;
+  if (!region) throw new UsageError(`no region: pass --region or set aws:region in ${stackFile}`);
+  const boot: BootFacts = { region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId") };
+
+  const secretsDir = path.resolve(path.dirname(stackFile), options.get("secrets-dir") ?? settings.secretsDir);
+  let objects;
+  try {
+    const plan = await planBundle({ instance, secretsDir, secrets: settings.secrets, repos: settings.repos, agent: settings.agent });
+    objects = plan.render(boot);
+  } catch (error) {
+    if (error instanceof BundleError) throw new UsageError(error.message);
+    throw error;
+  }
+
+  if (options.has("dry-run")) {
+    for (const o of objects) io.stdout.write(`would upload s3://${bucket}/${o.key} (${o.body.length} bytes, sha256 ${o.sha256})\n`);
+    return 0;
+  }
+  const { S3Client, PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
+  const endpoint = options.get("endpoint-url");
+  const s3 = new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+  try {
+    // In plan order: the manifest last, so a reader never sees a manifest listing missing objects.
+    for (const o of objects) {
+      if (io.signal.aborted) throw new Error("interrupted; the manifest was not updated, rerun to finish");
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: o.key,
+          Body: o.body,
+          ContentType: o.contentType,
+          ChecksumSHA256: createHash("sha256").update(o.body).digest("base64"),
+          ServerSideEncryption: "AES256",
+        }),
+        { abortSignal: io.signal },
+      );
+      const back = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.key }), { abortSignal: io.signal });
+      const stored = Buffer.from((await back.Body?.transformToByteArray()) ?? new Uint8Array());
+      const digest = createHash("sha256").update(stored).digest("hex");
+      if (digest !== o.sha256) throw new Error(`s3://${bucket}/${o.key} reads back with sha256 ${digest}, expected ${o.sha256}; rerun the upload`);
+      io.stdout.write(`uploaded s3://${bucket}/${o.key} (${o.body.length} bytes, sha256 ${o.sha256.slice(0, 12)})\n`);
+    }
+  } finally {
+    s3.destroy();
+  }
+  io.stdout.write(`${instance}: ${objects.length} objects under s3://${bucket}/bootstrap/${instance}/, verified. The instance reads them at its next boot.\n`);
+  return 0;
+}
+
+async function readSettings(stackFile: string, instance: string): Promise<ReturnType<typeof readBundleSettings>> {
+  let text: string;
+  try {
+    text = await readFile(stackFile, "utf8");
+  } catch {
+    throw new UsageError(`cannot read ${stackFile}: pass --stack-file, or run from the project folder (pulumi stack init ${stackNameOf(instance)} creates it)`);
+  }
+  // js-yaml comes with @pulumi/pulumi (the infra layer's dependency); it reads the stack file as Pulumi does.
+  const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
+  let document: unknown;
+  try {
+    document = yaml.load(text);
+  } catch (error) {
+    throw new UsageError(`${stackFile} is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+  }
+  const config = (document as { config?: unknown } | null)?.config ?? {};
+  const raw = Object.fromEntries(Object.entries(config as Record<string, unknown>).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  try {
+    return readBundleSettings(stackNameOf(instance), raw);
+  } catch (error) {
+    if (error instanceof StackConfigError) throw new UsageError(`${stackFile}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function readOutputs(file: string): Promise<StackOutputs> {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
+    return parsed as StackOutputs;
+  } catch (error) {
+    throw new UsageError(`--outputs ${file}: ${error instanceof Error ? error.message : String(error)}; create it with pulumi stack output --json > ${path.basename(file)}`);
+  }
+}
