@@ -91,6 +91,7 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}): Promis
     commands: BUILTIN_COMMANDS,
     log: log.child({ component: "discord" }),
     random: () => 0,
+    typingAfterMs: 20,
   });
   const status = (): StatusReport => ({
     instance: config.instance,

@@ -48,12 +48,17 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
 
   it("a maintainer's mention gets a reply to their message; the brain sees the text without the mention; typing shown", async () => {
     await withHarness(async (h) => {
+      // The brain answers only once the typing indicator is up: typing is shown while it thinks.
+      h.brain.answer = async (m) => {
+        await h.fake.waitFor(() => h.fake.typing.some((t) => t.channelId === TEST_CHANNEL), 5000, "typing");
+        return `answer to: ${m.text}`;
+      };
       const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "how do I deploy?", mentionBot: true });
       await h.fake.waitFor(() => repliesTo(h, id).length === 1);
       assert.equal(repliesTo(h, id)[0]?.content, "answer to: how do I deploy?");
       assert.equal(h.brain.asked.length, 1);
       assert.equal(h.brain.asked[0]?.author.id, alice.id);
-      assert.ok(h.fake.typing.some((t) => t.channelId === TEST_CHANNEL), "typing indicator while the brain works");
+      assert.equal(h.fake.typing.length, 1, "one typing call for a short wait");
       const reply = repliesTo(h, id)[0];
       assert.deepEqual(reply?.allowedMentions, { parse: [], replied_user: true }, "no mass pings from model text");
     });

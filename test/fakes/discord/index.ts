@@ -57,6 +57,8 @@ export interface PostedMessage {
   readonly replyTo?: string;
   readonly allowedMentions?: unknown;
   readonly at: number;
+  /** `performance.now()` when the request arrived, for latency measurements. */
+  readonly arrivedAt: number;
 }
 
 export interface TypingRecord {
@@ -148,6 +150,8 @@ export interface DiscordFake {
   /** Drops the bot's gateway connection (TCP reset by default, or a close code) so it must resume. */
   dropConnection(closeCode?: number): void;
   readonly connected: boolean;
+  /** Empties every record (posts, typing, requests, replies…), so a long run measures the bot, not the fake. */
+  clearRecords(): void;
   close(): Promise<void>;
 }
 
@@ -389,6 +393,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         replyTo: reference?.message_id,
         allowedMentions: body.allowed_mentions,
         at: Date.now(),
+        arrivedAt: performance.now(),
       });
       record(200);
       reply(response, 200, message);
@@ -607,6 +612,10 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       if (closeCode === undefined) socket.terminate();
       else socket.close(closeCode, "dropped by the test");
       changed();
+    },
+
+    clearRecords() {
+      for (const list of [posts, typing, commands, interactionReplies, requests, identifies, resumes] as unknown[][]) list.length = 0;
     },
 
     async close() {
