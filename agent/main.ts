@@ -67,6 +67,8 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   });
   await Promise.race([transport.finished, aborted]);
   await transport.stop();
+  // Gists of the last answers may still be on their way to the hive mind.
+  await brain.flush?.();
   log.info({ uptimeMs: Date.now() - startedAt.getTime() }, "stopped");
 }
 

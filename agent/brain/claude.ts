@@ -54,6 +54,8 @@ export interface ClaudeBrainOptions {
 
 /** Conversations kept in process at once; the idlest is forgotten first (its gists stay in memory). */
 const MAX_CONVERSATIONS = 500;
+/** Gists waiting for the memory store before new ones are dropped (with a warning) rather than queued. */
+const MAX_PENDING_GISTS = 1_000;
 /** Characters of gists from evicted turns kept as the "earlier" summary of one conversation. */
 const MAX_EARLIER_CHARS = 2_000;
 
@@ -77,6 +79,8 @@ export class ClaudeBrain implements Brain {
   private readonly client: Anthropic;
   private readonly conversations: ConversationStore;
   private readonly now: () => Date;
+  private gists: Promise<void> = Promise.resolve();
+  private gistsPending = 0;
 
   constructor(options: ClaudeBrainOptions) {
     this.options = options;
@@ -171,7 +175,7 @@ export class ClaudeBrain implements Brain {
         "Ask me to continue, or narrow the question.";
     const replyText = [text, ...attachments].filter((part) => part !== "").join("\n");
     log.info({ steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined }, "answered");
-    await this.remember(message, userText, text, toolsUsed, log);
+    this.remember(message, userText, text, toolsUsed, log);
     return { text: replyText };
   }
 
@@ -212,16 +216,30 @@ export class ClaudeBrain implements Brain {
   }
 
   /** Keeps the exchange for this conversation, and its gist in the day's hive-mind note. */
-  private async remember(message: IncomingMessage, userText: string, answer: string, tools: readonly string[], log: Logger): Promise<void> {
+  private remember(message: IncomingMessage, userText: string, answer: string, tools: readonly string[], log: Logger): void {
     const now = this.now();
     const gist = gistText({ message, reply: answer, tools }, this.options.scrub);
     this.conversations.record(message.conversation, { user: userText, assistant: answer, gist: `${now.toISOString().slice(11, 16)}Z ${gist}` });
-    try {
-      await appendDailyNote(this.options.memory, { instance: this.options.instance, text: gist, now });
-    } catch (error) {
-      // The answer matters more than the note: say so in the log and carry on.
-      log.warn({ err: error }, "could not append the gist to the hive mind's daily note");
+    // The reply does not wait for shared memory (an NFS lock may take seconds): gists are appended
+    // in the background, one at a time and in order; `flush()` waits for them.
+    if (this.gistsPending >= MAX_PENDING_GISTS) {
+      log.warn({ pending: this.gistsPending }, "hive-mind memory is not keeping up; this gist is dropped");
+      return;
     }
+    this.gistsPending++;
+    this.gists = this.gists
+      .then(() => appendDailyNote(this.options.memory, { instance: this.options.instance, text: gist, now }))
+      .then(
+        () => undefined,
+        // The answer matters more than the note: say so in the log and carry on.
+        (error: unknown) => log.warn({ err: error }, "could not append the gist to the hive mind's daily note"),
+      )
+      .finally(() => this.gistsPending--);
+  }
+
+  /** Waits for the gists already queued for the hive mind (see `Brain.flush`). */
+  async flush(): Promise<void> {
+    await this.gists;
   }
 }
 

@@ -8,4 +8,9 @@ import type { IncomingMessage, Reply } from "../transport/types.ts";
 export interface Brain {
   readonly status: IntegrationStatus;
   respond(message: IncomingMessage): Promise<Reply>;
+  /**
+   * Resolves once background work started by earlier answers (hive-mind gists) is done. The
+   * composition root awaits it before the process exits; tests await it before reading memory.
+   */
+  flush?(): Promise<void>;
 }

@@ -105,6 +105,20 @@ describe("the Anthropic fake, driven by the real @anthropic-ai/sdk", () => {
     );
   });
 
+  it("keeps only the latest requests when asked to, and still counts every one", async () => {
+    const small = await startAnthropicFake({ keepRequests: 2 });
+    try {
+      const c = new Anthropic({ apiKey: "any", baseURL: small.baseUrl, maxRetries: 0 });
+      for (const text of ["one", "two", "three"]) {
+        await c.messages.create({ model: "m", max_tokens: 8, messages: [{ role: "user", content: text }] });
+      }
+      assert.equal(small.requestCount(), 3);
+      assert.deepEqual(small.requests.map(lastUserText), ["two", "three"]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("round-trips a tool result and hands it to the responder", async () => {
     fake.enqueue(reply.toolUse("status", {}, { id: "toolu_s" }), (request) => reply.text(`saw: ${lastUserText(request)}`));
     const first = await client.messages.create({

@@ -165,6 +165,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     const { brain, memory } = await makeBrain(fake.baseUrl, { scrub: (t) => t.replaceAll("hunter2", "[REDACTED]") });
     fake.enqueue(reply.text("Decided: we ship the fix on Friday."));
     await brain.respond(message("when do we ship? token ghp_abcdefghijklmnopqrstuvwxyz0123 pw hunter2", { author: "peter" }));
+    await brain.flush();
     const note = await memory.read(dailyNote(FIXED_NOW));
     assert.ok(note, "the daily note exists");
     const line = note.trim().split("\n").at(-1) ?? "";
@@ -172,6 +173,17 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.match(line, /→ "Decided: we ship the fix on Friday\."/);
     assert.doesNotMatch(note, /ghp_abcdef|hunter2/);
     assert.match(note, /\[REDACTED\]/);
+  });
+
+  it("answers even when the hive mind cannot take the gist, and says so in the log", async () => {
+    const { brain, memory, logs } = await makeBrain(fake.baseUrl);
+    memory.append = async () => {
+      throw new Error("EFS is gone");
+    };
+    fake.enqueue(reply.text("Still here."));
+    assert.equal((await brain.respond(message("are you there?"))).text, "Still here.");
+    await brain.flush();
+    assert.ok(logs.some((l) => /could not append the gist/.test(String(l.msg))));
   });
 
   it("attaches a gif the model asks for, and refuses invalid tool input with a clear error", async () => {
@@ -202,6 +214,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
         reply.text("Digest: one new issue, it contains a prompt injection."),
       );
       const answer = await brain.respond(message(`Write the attention digest. New issue #12: ${HOSTILE}`, { origin: "internal", author: "scheduler" }));
+      await brain.flush();
       const requests = newRequests();
       for (const request of requests) {
         for (const name of WRITE_TOOLS) assert.ok(!toolNames(request).includes(name), `${name} not offered`);
@@ -244,6 +257,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
         reply.text("Issue #12 is a prompt-injection attempt; I changed nothing."),
       );
       const answer = await brain.respond(message("triage issue 12"));
+      await brain.flush();
       const requests = newRequests();
       assert.ok(toolNames(requests[0]!).includes("memory_write"), "a maintainer's turn starts with write tools");
       for (const request of requests.slice(1)) {

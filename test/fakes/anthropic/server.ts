@@ -87,12 +87,21 @@ export function delayed(ms: number, then: FakeReply): Responder {
 export interface AnthropicFakeOptions {
   /** The only key accepted; any non-empty key when unset. */
   readonly apiKey?: string;
+  /**
+   * How many of the latest requests `requests` keeps (each holds its whole body, system prompt
+   * included). Unset: all, for tests. A benchmark sending thousands sets a small number, so the
+   * fake's own memory does not show up as the product's.
+   */
+  readonly keepRequests?: number;
 }
 
 export interface AnthropicFake {
   /** Pass as the SDK's `baseURL` (it appends `/v1/messages`). */
   readonly baseUrl: string;
+  /** Requests received, oldest first (the latest `keepRequests` of them when that is set). */
   readonly requests: readonly RecordedRequest[];
+  /** Every request received since start, however many `requests` keeps. */
+  requestCount(): number;
   /** Replies (or responders) for the next requests, first in first out. */
   enqueue(...replies: ReadonlyArray<FakeReply | Responder>): void;
   /** Answers requests once the queue is empty; the default echoes the last user text. */
@@ -108,6 +117,8 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
   const queue: Array<FakeReply | Responder> = [];
   let fallback: Responder = echo;
   let counter = 0;
+  let received = 0;
+  const keep = options.keepRequests ?? Number.POSITIVE_INFINITY;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -141,7 +152,9 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
       authorized,
       stream: body.stream === true,
     };
-    requests.push(recorded);
+    received++;
+    if (keep > 0) requests.push(recorded);
+    if (requests.length > keep) requests.splice(0, requests.length - keep);
     const headers = { "request-id": requestId };
     if (!authorized) {
       sendJson(res, 401, errorBody("authentication_error", "invalid x-api-key", requestId), headers);
@@ -190,6 +203,7 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
       fallback = responder;
     },
     pending: () => queue.length,
+    requestCount: () => received,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
