@@ -41,6 +41,8 @@ export interface DiscordTransportOptions {
   readonly globalRequestsPerSecond?: number;
   /** Typing is shown only when an answer takes longer than this, so quick answers cost one REST call. */
   readonly typingAfterMs?: number;
+  /** A slash command not answered by then is deferred ("thinking…"); Discord drops it after 3 s. */
+  readonly deferAfterMs?: number;
 }
 
 const DEFAULTS = {
@@ -48,14 +50,13 @@ const DEFAULTS = {
   loginTimeoutMs: 30_000,
   globalRequestsPerSecond: 50,
   typingAfterMs: 300,
+  deferAfterMs: 2_000,
 } as const satisfies Required<
-  Pick<DiscordTransportOptions, "random" | "loginTimeoutMs" | "globalRequestsPerSecond" | "typingAfterMs">
+  Pick<DiscordTransportOptions, "random" | "loginTimeoutMs" | "globalRequestsPerSecond" | "typingAfterMs" | "deferAfterMs">
 >;
 
 /** Discord keeps "is typing" for about 10 s; refresh a little before it lapses. */
 const TYPING_REFRESH_MS = 8_000;
-/** Discord drops an interaction not acknowledged within 3 s; defer before that when the answer is slow. */
-const INTERACTION_DEFER_MS = 2_000;
 /** On stop, how long in-flight answers get to finish before the connection closes. */
 const DRAIN_MS = 5_000;
 
@@ -89,6 +90,8 @@ export class DiscordTransport implements Transport {
   private onMessage: MessageHandler | undefined;
   /** The discord.js object each in-flight message came from, for replying. */
   private readonly sources = new Map<string, Source>();
+  /** Deferrals in flight, by interaction id: an answer must wait for one, or it acknowledges twice. */
+  private readonly deferrals = new Map<string, Promise<void>>();
   /** The tail of each conversation's queue. */
   private readonly queues = new Map<string, Promise<void>>();
   private markFinished!: () => void;
@@ -273,17 +276,21 @@ export class DiscordTransport implements Transport {
     };
     // Acknowledge a slow answer in time, or Discord shows the command as failed.
     const defer = setTimeout(() => {
-      if (!interaction.replied && !interaction.deferred) {
-        interaction.deferReply().catch((error: unknown) => this.log.warn({ err: error }, "discord: deferring a command failed"));
-      }
-    }, INTERACTION_DEFER_MS);
-    this.dispatch(incoming, interaction, () => {
+      if (interaction.replied || interaction.deferred) return;
+      const deferral = interaction
+        .deferReply()
+        .then(() => undefined)
+        .catch((error: unknown) => this.log.warn({ err: error }, "discord: deferring a command failed"));
+      this.deferrals.set(interaction.id, deferral);
+    }, this.options.deferAfterMs ?? DEFAULTS.deferAfterMs);
+    this.dispatch(incoming, interaction, async () => {
       clearTimeout(defer);
+      await this.deferrals.get(interaction.id);
+      this.deferrals.delete(interaction.id);
       if (!interaction.replied && !interaction.deferred) {
         // Nothing answered (an empty reply): close the interaction rather than leave it spinning.
-        return interaction.reply({ content: "Nothing to say.", flags: MessageFlags.Ephemeral }).then(() => undefined);
+        await interaction.reply({ content: "Nothing to say.", flags: MessageFlags.Ephemeral });
       }
-      return undefined;
     });
   }
 
@@ -306,7 +313,7 @@ export class DiscordTransport implements Transport {
   }
 
   /** Queues the message behind earlier ones of its conversation; a failure is logged, never thrown. */
-  private dispatch(incoming: IncomingMessage, source: Source, after?: () => Promise<void> | undefined): void {
+  private dispatch(incoming: IncomingMessage, source: Source, after?: () => Promise<void>): void {
     const handler = this.onMessage;
     if (!handler) return;
     this.sources.set(incoming.id, source);
@@ -329,6 +336,7 @@ export class DiscordTransport implements Transport {
   private async answerInteraction(interaction: ChatInputCommandInteraction, chunks: readonly string[], ephemeral: boolean): Promise<void> {
     const flags = ephemeral ? MessageFlags.Ephemeral : undefined;
     const [first = "", ...rest] = chunks;
+    await this.deferrals.get(interaction.id);
     if (interaction.deferred) await interaction.editReply({ content: first });
     else await interaction.reply({ content: first, ...(flags ? { flags } : {}) });
     for (const content of rest) await interaction.followUp({ content, ...(flags ? { flags } : {}) });

@@ -5,6 +5,7 @@
 import { AccessControl } from "../../agent/access.ts";
 import type { Brain } from "../../agent/brain/types.ts";
 import { BUILTIN_COMMANDS } from "../../agent/commands/builtin.ts";
+import type { Command } from "../../agent/commands/types.ts";
 import { parseConfig } from "../../agent/config/load.ts";
 import type { Config, ConfigInput } from "../../agent/config/schema.ts";
 import { createLogger, ScrubbingSink } from "../../agent/log.ts";
@@ -76,7 +77,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: Partial<ConfigInput> = {}): Promise<Harness> {
+export async function startHarness(overrides: Partial<ConfigInput> = {}, commands: readonly Command[] = BUILTIN_COMMANDS): Promise<Harness> {
   const fake = await startDiscordFake({ guilds: GUILDS });
   const config = parseConfig({ ...CONFIG, ...overrides }, "test");
   const sink = new RecordingSink();
@@ -88,10 +89,11 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}): Promis
     apiBase: fake.apiBase,
     discord: config.discord,
     instance: config.instance,
-    commands: BUILTIN_COMMANDS,
+    commands,
     log: log.child({ component: "discord" }),
     random: () => 0,
     typingAfterMs: 20,
+    deferAfterMs: 20,
   });
   const status = (): StatusReport => ({
     instance: config.instance,
@@ -102,7 +104,7 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}): Promis
     integrations: [transport.status(), brain.status],
   });
   const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
-  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
+  const router = new Router({ commands, brain, log: log.child({ component: "router" }), status, access });
   try {
     await transport.start(answerOn(transport, router));
   } catch (error) {

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { BUILTIN_COMMANDS } from "../../agent/commands/builtin.ts";
+import type { Command } from "../../agent/commands/types.ts";
 import type { ConfigInput } from "../../agent/config/schema.ts";
 import { GIFS } from "../../agent/gifs.ts";
 import { alice, bob, eve, GUILD, OTHER_CHANNEL, startHarness, TEST_CHANNEL, THREAD, type Harness } from "./harness.ts";
 
-async function withHarness(fn: (h: Harness) => Promise<void>, overrides: Partial<ConfigInput> = {}): Promise<void> {
-  const harness = await startHarness(overrides);
+async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  overrides: Partial<ConfigInput> = {},
+  commands?: readonly Command[],
+): Promise<void> {
+  const harness = await startHarness(overrides, commands);
   try {
     await fn(harness);
   } finally {
@@ -178,6 +184,37 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
       assert.equal(refusal?.content, "I only take orders from maintainers.");
       assert.equal(h.brain.asked.length, 0);
     });
+  });
+
+  it("a slow slash command is deferred in time, then its long answer edits the reply and follows up", async () => {
+    let fake: Harness["fake"] | undefined;
+    const report: Command = {
+      name: "report",
+      usage: "report",
+      summary: "a long report",
+      async run() {
+        // Answer only once Discord was told "thinking…" (callback type 5).
+        await fake?.waitFor(() => fake?.interactionReplies.some((r) => r.callbackType === 5) ?? false, 5000, "the deferral");
+        return { text: Array.from({ length: 45 }, (_, i) => `line ${i} ${"x".repeat(60)}`).join("\n") };
+      },
+    };
+    await withHarness(
+      async (h) => {
+        fake = h.fake;
+        assert.ok(h.fake.commands[0]?.commands.some((c) => c.name === "report"), "registered");
+        h.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "report" });
+        await h.fake.waitFor(() => h.fake.interactionReplies.filter((r) => r.kind === "followup").length === 1, 5000, "a followup");
+        assert.deepEqual(
+          h.fake.interactionReplies.map((r) => r.kind),
+          ["callback", "edit", "followup"],
+        );
+        const text = h.fake.interactionReplies.map((r) => r.content ?? "").join("\n");
+        assert.equal(text.split("\n").filter((l) => l.startsWith("line ")).length, 45);
+        for (const r of h.fake.interactionReplies) assert.ok((r.content ?? "").length <= 2000);
+      },
+      {},
+      [...BUILTIN_COMMANDS, report],
+    );
   });
 
   it("a slash command status shows the Discord connection", async () => {

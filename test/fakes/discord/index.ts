@@ -325,7 +325,8 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       requests.push({ method, path: url.pathname, status });
       changed();
     };
-    const path = url.pathname.replace(/^\/api\/v10/, "");
+    // discord.js escapes route parts (`@original` arrives as `%40original`).
+    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, "");
     if (path === url.pathname) {
       record(404);
       return reply(response, 404, { message: "404: Not Found", code: 0 });
@@ -433,6 +434,10 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     if (method === "POST" && interactionCallback) {
       const [, interactionId, interactionToken = ""] = interactionCallback;
       const body = await readJson(request);
+      if (interactionReplies.some((r) => r.kind === "callback" && r.interactionId === interactionId)) {
+        record(400);
+        return reply(response, 400, { message: "Interaction has already been acknowledged.", code: 40060 });
+      }
       const data = (body.data ?? {}) as Json;
       if (tooLong(data.content)) {
         record(400);
