@@ -7,6 +7,8 @@ export interface RegisteredImage {
   readonly snapshotId: string;
   readonly name: string;
   readonly creationDate: string;
+  /** `available`, or `pending` right after RegisterImage. */
+  readonly state: string;
   readonly tags: ReadonlyMap<string, string>;
 }
 
@@ -18,6 +20,7 @@ export function toRegisteredImage(image: Image): RegisteredImage | undefined {
     snapshotId: root?.Ebs?.SnapshotId ?? "",
     name: image.Name ?? "",
     creationDate: image.CreationDate ?? "",
+    state: image.State ?? "",
     tags: tagMap(image.Tags),
   };
 }

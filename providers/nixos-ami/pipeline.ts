@@ -56,6 +56,8 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
   const existing = await findImageByIdentity(clients.ec2, identity.identity);
   if (existing) {
     report({ step: "adopt", message: `${existing.amiId} (${existing.name}) already holds this identity` });
+    if (existing.state === "pending")
+      await waitForImage(clients.ec2, existing.amiId, { deadline: Date.now() + inputs.importTimeoutMinutes * 60_000, pollMaxMs: inputs.tuning.pollMaxMs, signal });
     return { ...outputsFromImage(existing, identity), adopted: true };
   }
   const built = await obtainImage(source, report, signal);

@@ -77,7 +77,7 @@ describe("LINEAR aggregate checksum", () => {
 });
 
 describe("retention choice", () => {
-  const image = (amiId: string) => ({ amiId, snapshotId: "", name: amiId, creationDate: "", tags: new Map<string, string>() });
+  const image = (amiId: string) => ({ amiId, snapshotId: "", name: amiId, creationDate: "", state: "available", tags: new Map<string, string>() });
   it("keeps the newest `keep` besides the current one", () => {
     const newestFirst = ["ami-5", "ami-4", "ami-3", "ami-2", "ami-1"].map(image);
     assert.deepEqual(imagesToPrune(newestFirst, 2, "ami-5").map((i) => i.amiId), ["ami-2", "ami-1"]);
