@@ -6,10 +6,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { BundleError } from "../../infra/bundle.ts";
+import { NetworkLookupError } from "../../infra/network.ts";
 import { CONFIG_EXAMPLES, readStackConfig, StackConfigError, type RawConfig } from "../../infra/config.ts";
 import { parseStackName, qualifiedStackName, StackNameError } from "../../infra/stacks.ts";
 import { ROOT, withTempDir } from "../helpers/cli.ts";
-import { fleetConfig, instanceConfig, runFailingStack, TEST_AGE_IDENTITY, toRaw } from "./harness.ts";
+import { fleetConfig, instanceConfig, runFailingStack, runStack, TEST_AGE_IDENTITY, toRaw } from "./harness.ts";
 
 // js-yaml comes with @pulumi/pulumi; the test reads the example stack files the way Pulumi does.
 const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
@@ -205,6 +206,20 @@ describe("failing before anything is declared", () => {
       assert.match(run.error.message, /clawdinators:secrets/);
       assert.deepEqual(run.resources.map((r) => r.type), []);
     });
+  });
+
+  it("a region without a default VPC says which keys to set, and declares no resource", async () => {
+    const run = await runFailingStack({ stack: "fleet", config: fleetConfig(), failingInvokes: ["aws:ec2/getVpc:getVpc"] });
+    assert.ok(run.error instanceof NetworkLookupError);
+    assert.match(run.error.message, /network\.vpcId/);
+    assert.deepEqual(run.resources.map((r) => r.type), []);
+  });
+
+  it("a configured network is used as given, without lookups", async () => {
+    const network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] };
+    const run = await runStack({ stack: "fleet", config: fleetConfig({ "clawdinators:network": network }) });
+    assert.deepEqual(run.invokes, []);
+    assert.deepEqual(run.outputs.subnetIds, network.subnetIds);
   });
 
   it("a stack name that names no program declares no resource", async () => {

@@ -43,6 +43,8 @@ export interface RunOptions {
   /** What the fleet StackReference resolves to (an instance stack's input). */
   readonly fleetOutputs?: Readonly<Record<string, unknown>>;
   readonly rootDir?: string;
+  /** Invoke tokens that fail, as AWS would (e.g. no default VPC in the region). */
+  readonly failingInvokes?: readonly string[];
 }
 
 function digest(text: string, length: number): string {
@@ -144,6 +146,7 @@ async function runCaptured(options: RunOptions): Promise<StackRun & { error?: un
       },
       call(args) {
         invokes.push(args.token);
+        if (options.failingInvokes?.includes(args.token)) throw new Error(`${args.token}: no matching EC2 VPC found`);
         if (args.token === "aws:ec2/getVpc:getVpc") return { id: DEFAULT_VPC, cidrBlock: "172.31.0.0/16", default: true };
         if (args.token === "aws:ec2/getSubnets:getSubnets") return { id: REGION, ids: [...DEFAULT_SUBNETS].reverse() };
         throw new Error(`unexpected invoke ${args.token}`);
