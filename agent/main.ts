@@ -4,10 +4,14 @@ import { AccessControl } from "./access.ts";
 import { NotConfiguredBrain } from "./brain/not-configured.ts";
 import type { Brain } from "./brain/types.ts";
 import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
+import { ConfigError } from "./config/errors.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
 import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
+import { MemoryError } from "./memory/errors.ts";
+import { seedMemory, type SeedResult } from "./memory/seed.ts";
+import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
 import { answerOn, Router } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { DiscordTransport } from "./transport/discord.ts";
@@ -43,6 +47,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const sink = io.logSink ?? new ScrubbingSink(2);
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: config.logLevel, sink, name: config.instance });
+  const memory = await openMemory(config, source, log);
 
   const transport = createTransport(config, secrets, io, log);
   // `status` is read lazily by the brain's status tool, after it exists.
@@ -53,7 +58,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
     transport: transport.name,
     configSource: source,
     startedAt,
-    integrations: integrationStatus(config, secrets, brain, transport),
+    integrations: integrationStatus(config, secrets, brain, transport, memory),
   });
   const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
   const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
@@ -114,7 +119,36 @@ async function createBrain(deps: {
   return openClaudeBrain({ ...deps, apiKey: anthropicApiKey, log: deps.log.child({ component: "brain" }) });
 }
 
-function integrationStatus(config: Config, secrets: Secrets, brain: Brain, transport: Transport): IntegrationStatus[] {
+/**
+ * Opens the hive-mind memory on `memoryDir` (the EFS mount on an instance) and seeds it from the
+ * repository's `memory/` templates when it is empty. An unusable root stops the agent with a
+ * ConfigError naming `memoryDir`; a failed seed only warns (the memory still works without templates).
+ */
+async function openMemory(config: Config, source: string, log: Logger): Promise<{ store: FileMemoryStore; seed: SeedResult | undefined }> {
+  let store: FileMemoryStore;
+  try {
+    store = await openMemoryStore({ root: config.memoryDir, instance: config.instance });
+  } catch (error) {
+    if (!(error instanceof MemoryError)) throw error;
+    throw new ConfigError(source, [{ field: "memoryDir", problem: error.problem, fix: error.fix }]);
+  }
+  try {
+    const seed = await seedMemory(store);
+    if (seed.created.length > 0) log.info({ component: "memory", root: store.root, created: seed.created }, "seeded the hive-mind memory");
+    return { store, seed };
+  } catch (error) {
+    log.warn({ component: "memory", root: store.root, err: error }, "could not seed the hive-mind memory from its templates");
+    return { store, seed: undefined };
+  }
+}
+
+function integrationStatus(
+  config: Config,
+  secrets: Secrets,
+  brain: Brain,
+  transport: Transport,
+  memory: { store: FileMemoryStore; seed: SeedResult | undefined },
+): IntegrationStatus[] {
   return [
     (secrets.discordToken && transport.status?.()) || {
       name: "discord",
@@ -132,6 +166,10 @@ function integrationStatus(config: Config, secrets: Secrets, brain: Brain, trans
           detail: `App ${config.githubApp.appId}, installation ${config.githubApp.installationId} at ${config.endpoints.github}`,
         }
       : { name: "github", state: "offline", detail: 'no GitHub App: set "githubApp" {appId, installationId, privateKeyFile}' },
-    { name: "memory", state: "configured", detail: `local directory ${config.memoryDir}` },
+    {
+      name: "memory",
+      state: "configured",
+      detail: `hive mind at ${memory.store.root}${memory.seed?.created.length ? ` (seeded ${memory.seed.created.length} templates at start)` : ""}`,
+    },
   ];
 }

@@ -38,6 +38,8 @@ export interface MemoryErrorDetails {
 export class MemoryError extends Error {
   readonly code: MemoryErrorCode;
   readonly path: string | undefined;
+  /** What is wrong, without the fix (the message is `${problem}. ${fix}`). */
+  readonly problem: string;
   readonly fix: string;
 
   constructor(code: MemoryErrorCode, problem: string, details: MemoryErrorDetails) {
@@ -45,6 +47,7 @@ export class MemoryError extends Error {
     this.name = `${new.target.name}[${code}]`;
     this.code = code;
     this.path = details.path;
+    this.problem = problem;
     this.fix = details.fix;
   }
 }

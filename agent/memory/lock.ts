@@ -277,7 +277,10 @@ async function writeCandidate(file: string, record: LockRecord): Promise<string>
     await writeFile(temp, JSON.stringify(record), { flag: "wx" });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    await mkdir(path.dirname(file), { recursive: true });
+    // The locks folder sits directly in the (existing) memory root: one level to create.
+    await mkdir(path.dirname(file)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw e;
+    });
     await writeFile(temp, JSON.stringify(record), { flag: "wx" });
   }
   return temp;

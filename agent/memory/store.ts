@@ -193,7 +193,7 @@ export class FileMemoryStore implements MemoryStore {
       const content = await next(current);
       if (content === undefined || content === current) return;
       this.#checkSize(memoryPath, content);
-      await mkdir(path.dirname(file), { recursive: true });
+      await makeFolders(path.dirname(file));
       await writeFileAtomic(file, content, () => lock.assertHeld());
     });
   }
@@ -239,7 +239,7 @@ export async function openMemoryStore(options: MemoryStoreOptions): Promise<File
 
 async function prepareRoot(root: string): Promise<string> {
   try {
-    await mkdir(root, { recursive: true });
+    await makeFolders(root);
     const real = await realpath(root);
     if (!(await stat(real)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     return real;
@@ -249,6 +249,27 @@ async function prepareRoot(root: string): Promise<string> {
       fix: 'Point "memoryDir" in the config (or --root / CLAWDINATOR_MEMORY_DIR) at a folder this user can write, e.g. the EFS mount.',
       cause: error,
     });
+  }
+}
+
+/**
+ * `mkdir -p`, by hand: Node's recursive mkdir never returns for a path it can't create under some
+ * pseudo file systems (`/proc/x` loops forever on Node 24), and a bad memoryDir must fail, not hang.
+ */
+export async function makeFolders(folder: string): Promise<void> {
+  try {
+    await mkdir(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    const parent = path.dirname(folder);
+    if (code !== "ENOENT" || parent === folder) throw error;
+    await makeFolders(parent);
+    try {
+      await mkdir(folder);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== "EEXIST") throw again;
+    }
   }
 }
 
