@@ -31,11 +31,17 @@ export interface InputFailure {
   readonly reason: string;
 }
 
+/** Inputs that stay strings even when unknown (an unknown bucket name is still a bucket name). */
+const TEXT_INPUTS = new Set(["flake", "nixosConfiguration", "imagePath", "bucket", "keyPrefix", "region", "vmImportRoleName", "nixBinary", "namePrefix"]);
+
 const ARCHITECTURES: readonly Architecture[] = ["x86_64", "arm64"];
 const BOOT_MODES: readonly BootMode[] = ["uefi", "legacy-bios", "uefi-preferred"];
 const IMPORT_METHODS: readonly ImportMethod[] = ["ebs-direct", "vm-import"];
 
-export function normalizeInputs(raw: Readonly<Record<string, unknown>>): { inputs: NixosAmiInputs; failures: InputFailure[] } {
+export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inputs: NixosAmiInputs; failures: InputFailure[] } {
+  // During a preview, values that depend on resources not created yet arrive as UNKNOWN: they are
+  // checked when known, at `up`.
+  const raw = Object.fromEntries(Object.entries(given).filter(([key, value]) => value !== UNKNOWN || TEXT_INPUTS.has(key)));
   const failures: InputFailure[] = [];
   const fail = (property: string, reason: string): void => void failures.push({ property, reason });
 

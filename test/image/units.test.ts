@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { locateImage } from "../../providers/nixos-ami/build.ts";
 import { linearAggregate } from "../../providers/nixos-ami/ebs-direct.ts";
 import { identityDigest } from "../../providers/nixos-ami/identity.ts";
-import { DEFAULT_TUNING, DEFAULTS, normalizeInputs } from "../../providers/nixos-ami/inputs.ts";
+import { DEFAULT_TUNING, DEFAULTS, normalizeInputs, UNKNOWN } from "../../providers/nixos-ami/inputs.ts";
 import { lineReporter } from "../../providers/nixos-ami/progress.ts";
 import { timeoutMinutes } from "../../providers/nixos-ami/resource.ts";
 import { imagesToPrune } from "../../providers/nixos-ami/retention.ts";
@@ -38,6 +38,13 @@ describe("inputs", () => {
     const properties = failures.map((failure) => failure.property).sort();
     assert.deepEqual(properties, ["bucket", "endpoints.ec2", "imagePath", "tags.clawdinator:identity", "tuning.ebsWorkers"]);
     assert.match(failures.find((failure) => failure.property === "imagePath")?.reason ?? "", /not both/);
+  });
+});
+
+describe("inputs during a preview", () => {
+  it("accepts values not known yet (outputs of resources still to be created)", () => {
+    const { failures } = normalizeInputs({ flake: ".", nixosConfiguration: "c", bucket: UNKNOWN, region: "r", tags: UNKNOWN, keep: UNKNOWN, vmImportRoleName: UNKNOWN });
+    assert.deepEqual(failures, []);
   });
 });
 
