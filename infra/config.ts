@@ -29,6 +29,8 @@ export const ImageSchema = z
     vmImportRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: "must be an IAM role name" }).default("vmimport"),
     /** Days a raw image stays in the images bucket; the AMI's snapshot keeps the data after import. */
     rawImageRetentionDays: z.int().min(1).max(3650).default(14),
+    /** The `nix` executable the image resource runs (on the machine running `pulumi up`). */
+    nixBinary: z.string().min(1).default("nix"),
   })
   .superRefine((image, ctx) => {
     const fromFlake = image.flake !== undefined || image.nixosConfiguration !== undefined;
@@ -168,6 +170,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   "image.namePrefix": "clawdinator-nixos",
   "image.vmImportRoleName": "vmimport",
   "image.rawImageRetentionDays": "14",
+  "image.nixBinary": "/nix/var/nix/profiles/default/bin/nix",
   network: `'{"vpcId":"vpc-0123456789abcdef0","subnetIds":["subnet-0123456789abcdef0"]}'`,
   "network.vpcId": "vpc-0123456789abcdef0",
   "network.subnetIds": `'["subnet-0123456789abcdef0","subnet-0fedcba9876543210"]'`,

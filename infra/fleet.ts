@@ -20,6 +20,7 @@ export const FLEET_OUTPUTS = [
   "instanceSecurityGroupId",
   "subnetIds",
   "secretsKeyArn",
+  "architecture",
 ] as const;
 export type FleetOutputName = (typeof FLEET_OUTPUTS)[number];
 
@@ -51,6 +52,7 @@ export async function fleetProgram(config: FleetConfig): Promise<Record<string, 
     instanceSecurityGroupId: groups.instances.id,
     subnetIds: network.subnetIds,
     secretsKeyArn: secretsKey.arn,
+    architecture: config.image.architecture,
   };
   return {
     ...outputs,

@@ -27,7 +27,7 @@ export function createImage(config: FleetConfig, imagesBucket: SecureBucket, tag
     role: vmImportRole.name,
     policy: imagesBucket.arn.apply((imagesBucketArn) => JSON.stringify(vmImportPolicy({ imagesBucketArn, imagesPrefix: IMAGES_PREFIX, region }))),
   });
-  const { flake, nixosConfiguration, imagePath, architecture, bootMode, importMethod, keep, namePrefix } = config.image;
+  const { flake, nixosConfiguration, imagePath, architecture, bootMode, importMethod, keep, namePrefix, nixBinary } = config.image;
   const ami = new NixosAmi(
     "image",
     {
@@ -43,6 +43,7 @@ export function createImage(config: FleetConfig, imagesBucket: SecureBucket, tag
       keep,
       namePrefix,
       vmImportRoleName: vmImportRole.name,
+      nixBinary,
       tags: { ...tags, "clawdinators:component": "image" },
     },
     // The role's permissions must exist before VM Import assumes it; an import can take 20 minutes.

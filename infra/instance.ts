@@ -11,7 +11,7 @@ import type { FleetOutputName } from "./fleet.ts";
 import { ec2TrustPolicy, instancePolicy } from "./iam.ts";
 import { INSTANCE_TAG } from "./invariants.ts";
 import { createAgeIdentityParameter } from "./secrets.ts";
-import { qualifiedStackName } from "./stacks.ts";
+import { checkInstanceArchitecture, qualifiedStackName } from "./stacks.ts";
 
 /** The JSON user data: where the bundle is, nothing else (no secrets, no configuration). */
 export function userDataFor(bucket: string, instance: string): string {
@@ -66,7 +66,8 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
     instance,
     {
       ami: fleet<string>("amiId"),
-      instanceType: config.instanceType,
+      // The fleet's architecture is only known through the reference; a mismatch fails here, by name.
+      instanceType: fleet<string>("architecture").apply((architecture) => checkInstanceArchitecture(config.instanceType, architecture)),
       subnetId,
       vpcSecurityGroupIds: [fleet<string>("instanceSecurityGroupId")],
       iamInstanceProfile: profile.name,

@@ -45,3 +45,28 @@ export function qualifiedStackName(name: string, organization: string, project: 
   if (parts.length === 2) return `${parts[0]}/${project}/${parts[1]}`;
   return `${organization}/${project}/${name}`;
 }
+
+/** An instance type whose CPU cannot boot the fleet's image. */
+export class ArchitectureMismatchError extends Error {
+  override readonly name = "ArchitectureMismatchError";
+}
+
+/** Whether an EC2 instance type runs arm64 (Graviton: a `g` after the generation digit, or a1). */
+export function isArmInstanceType(instanceType: string): boolean {
+  const family = instanceType.split(".")[0] ?? "";
+  if (family === "a1") return true;
+  const suffix = /^[a-z]+\d+([a-z-]*)$/.exec(family)?.[1] ?? "";
+  return suffix.includes("g");
+}
+
+/** Refuses an instance type that cannot run an image of `architecture`, naming the key to change. */
+export function checkInstanceArchitecture(instanceType: string, architecture: string): string {
+  const arm = isArmInstanceType(instanceType);
+  if (architecture === "arm64" && !arm) {
+    throw new ArchitectureMismatchError(`clawdinators:instanceType ${instanceType} is x86_64 but the fleet's image is arm64; pick a Graviton type: pulumi config set instanceType t4g.small`);
+  }
+  if (architecture === "x86_64" && arm) {
+    throw new ArchitectureMismatchError(`clawdinators:instanceType ${instanceType} is arm64 but the fleet's image is x86_64; pulumi config set instanceType t3.small`);
+  }
+  return instanceType;
+}

@@ -54,6 +54,7 @@ describe("the fleet stack under mocks", () => {
     assert.equal(image.inputs.vmImportRoleName, "vmimport");
     assert.equal(image.inputs.flake, "github:example/clawdinators");
     assert.equal(image.inputs.region, REGION);
+    assert.equal(image.inputs.nixBinary, "nix");
     assert.equal(fleet.outputs.amiId, image.state.amiId);
   });
 
@@ -136,6 +137,7 @@ describe("the clawdinator-<n> stacks under mocks", () => {
       assert.equal(inputs.keyName, undefined);
       assert.equal((inputs.tags as Record<string, string>).Name, instance);
       assert.deepEqual(inputs.vpcSecurityGroupIds, [fleet.outputs.instanceSecurityGroupId]);
+      assert.equal(inputs.instanceType, "t3.small"); // checked against the fleet's architecture output
     }
   });
 

@@ -8,6 +8,7 @@ import { agentConfig, BundleError, planBundle } from "../../infra/bundle.ts";
 import { instancePolicy, vmImportPolicy } from "../../infra/iam.ts";
 import { instancePolicyScoped, policyDocumentsBounded, type DeclaredResource } from "../../infra/invariants.ts";
 import { spreadSubnet } from "../../infra/instance.ts";
+import { ArchitectureMismatchError, checkInstanceArchitecture, isArmInstanceType } from "../../infra/stacks.ts";
 import { withTempDir } from "../helpers/cli.ts";
 import { FIXTURE_SECRETS_DIR } from "./harness.ts";
 
@@ -78,6 +79,21 @@ describe("invariant edges", () => {
   it("spreads instance numbers over subnets and says what to do when the fleet has none", () => {
     assert.deepEqual([1, 2, 3, 4].map((n) => spreadSubnet(["a", "b", "c"], n)), ["a", "b", "c", "a"]);
     assert.throws(() => spreadSubnet([], 1), /pulumi up --stack fleet/);
+  });
+});
+
+describe("instance type and image architecture", () => {
+  it("tells Graviton types from x86 ones", () => {
+    const arm = ["t4g.small", "m7g.large", "c7gn.xlarge", "m6gd.large", "a1.medium", "g5g.xlarge", "hpc7g.4xlarge"];
+    const x86 = ["t3.small", "t3a.small", "m7i-flex.large", "g4dn.xlarge", "g5.xlarge", "c6i.large", "m5zn.large"];
+    assert.deepEqual(arm.filter((t) => !isArmInstanceType(t)), []);
+    assert.deepEqual(x86.filter(isArmInstanceType), []);
+  });
+
+  it("refuses a type that cannot boot the image, naming the key and a type that can", () => {
+    assert.equal(checkInstanceArchitecture("t4g.small", "arm64"), "t4g.small");
+    assert.throws(() => checkInstanceArchitecture("t3.small", "arm64"), (e: unknown) => e instanceof ArchitectureMismatchError && /instanceType t4g\.small/.test(e.message));
+    assert.throws(() => checkInstanceArchitecture("m7g.large", "x86_64"), (e: unknown) => e instanceof ArchitectureMismatchError && /clawdinators:instanceType/.test(e.message));
   });
 });
 
