@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { GIFS } from "../../agent/gifs.ts";
 import { startDiscordFake } from "../fakes/discord/index.ts";
-import { cleanEnv, CLI, logLines, ROOT, withTempDir } from "../helpers/cli.ts";
+import { cleanEnv, CLI, logLines, ROOT, runCli, withTempDir } from "../helpers/cli.ts";
 import { alice, CONFIG, eve, GUILDS, TEST_CHANNEL } from "./harness.ts";
 
 describe("the real `clawdinator run` on Discord (spawned, against the local Discord)", () => {
@@ -51,6 +51,26 @@ describe("the real `clawdinator run` on Discord (spawned, against the local Disc
         assert.ok(logs.some((l) => l.msg === "discord: connected"));
         assert.ok(logs.some((l) => l.reason === "not-maintainer" && l.author === eve.id), "the refusal is logged");
         assert.equal(logs.at(-1)?.msg, "stopped");
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a token Discord rejects stops the run with exit 1 and a message naming the setting, no stack", async () => {
+    const fake = await startDiscordFake({ guilds: GUILDS, token: "the-right-token" });
+    try {
+      await withTempDir(async (dir) => {
+        await writeFile(path.join(dir, "discord-token"), "a-revoked-token\n");
+        await writeFile(
+          path.join(dir, "config.json"),
+          JSON.stringify({ ...CONFIG, discordTokenFile: "discord-token", endpoints: { discordApi: fake.apiBase } }),
+        );
+        const result = await runCli(["run", "--config", path.join(dir, "config.json")], { timeoutMs: 30_000 });
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /Discord rejected the bot token: check "discordTokenFile"/);
+        assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/, "no stack trace");
+        assert.ok(!result.stderr.includes("a-revoked-token"), "the token is not printed");
       });
     } finally {
       await fake.close();
