@@ -149,23 +149,10 @@ export class ClaudeBrain implements Brain {
         break;
       }
       messages.push({ role: "assistant", content: response.content });
-      const results: ToolResultBlockParam[] = [];
-      for (const use of uses) {
-        const tool = offered.find((t) => t.name === use.name);
-        toolsUsed.push(use.name);
-        const result = tool
-          ? await this.runTool(tool, use, message, attachments, log)
-          : refuseTool(use.name, this.options.tools.get(use.name) !== undefined, log);
-        if (result.attachment) attachments.push(result.attachment);
-        if (tool?.thirdPartyOutput) allowMutating = false;
-        results.push({
-          type: "tool_result",
-          tool_use_id: use.id,
-          content: result.dataSource ? asData(result.dataSource, result.text) : result.text,
-          ...(result.isError ? { is_error: true } : {}),
-        });
-      }
-      messages.push({ role: "user", content: results });
+      const round = await this.runTools(uses, offered, { message, attachments, log });
+      toolsUsed.push(...uses.map((use) => use.name));
+      if (round.thirdPartyText) allowMutating = false;
+      messages.push({ role: "user", content: round.results });
     }
 
     const text =
@@ -173,7 +160,8 @@ export class ClaudeBrain implements Brain {
       `I stopped after ${limits.maxSteps} steps without a final answer (the brain.maxSteps limit)` +
         `${toolsUsed.length > 0 ? `; tools used: ${[...new Set(toolsUsed)].join(", ")}` : ""}. ` +
         "Ask me to continue, or narrow the question.";
-    const replyText = [text, ...attachments].filter((part) => part !== "").join("\n");
+    // A transport cannot post an empty message; say so rather than stay silent.
+    const replyText = [text, ...attachments].filter((part) => part !== "").join("\n") || "(the model answered with nothing)";
     log.info({ steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined }, "answered");
     this.remember(message, userText, text, toolsUsed, log);
     return { text: replyText };
@@ -192,6 +180,34 @@ export class ClaudeBrain implements Brain {
     const name = message.author.name.replace(/\s+/g, " ").slice(0, 64);
     const where = message.channelId ? ` in channel ${message.channelId}` : "";
     return `[${at}] Maintainer ${name} (id ${message.author.id}) via ${message.origin}${where}:\n${message.text}`;
+  }
+
+  /**
+   * Answers one round of tool calls, in order. A call for a tool this turn was not offered is
+   * refused without running anything. Attachments (gifs) are collected into `turn.attachments`.
+   */
+  private async runTools(
+    uses: readonly ToolUseBlock[],
+    offered: readonly Tool[],
+    turn: { message: IncomingMessage; attachments: string[]; log: Logger },
+  ): Promise<{ results: ToolResultBlockParam[]; thirdPartyText: boolean }> {
+    const results: ToolResultBlockParam[] = [];
+    let thirdPartyText = false;
+    for (const use of uses) {
+      const tool = offered.find((t) => t.name === use.name);
+      const result = tool
+        ? await this.runTool(tool, use, turn.message, turn.attachments, turn.log)
+        : refuseTool(use.name, this.options.tools.get(use.name) !== undefined, turn.log);
+      if (result.attachment) turn.attachments.push(result.attachment);
+      if (tool?.thirdPartyOutput) thirdPartyText = true;
+      results.push({
+        type: "tool_result",
+        tool_use_id: use.id,
+        content: result.dataSource ? asData(result.dataSource, result.text) : result.text,
+        ...(result.isError ? { is_error: true } : {}),
+      });
+    }
+    return { results, thirdPartyText };
   }
 
   private async runTool(tool: Tool, use: ToolUseBlock, message: IncomingMessage, attachments: readonly string[], log: Logger): Promise<ToolResult> {

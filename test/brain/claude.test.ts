@@ -186,6 +186,12 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.ok(logs.some((l) => /could not append the gist/.test(String(l.msg))));
   });
 
+  it("never returns an empty reply, which no transport could post", async () => {
+    const { brain } = await makeBrain(fake.baseUrl);
+    fake.enqueue({ content: [], stopReason: "end_turn" });
+    assert.equal((await brain.respond(message("say nothing"))).text, "(the model answered with nothing)");
+  });
+
   it("attaches a gif the model asks for, and refuses invalid tool input with a clear error", async () => {
     const { brain } = await makeBrain(fake.baseUrl);
     fake.enqueue(
