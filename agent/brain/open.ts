@@ -2,6 +2,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { openMemoryStore } from "../memory/store.ts";
+import type { MemoryStore } from "../memory/types.ts";
 import type { StatusReport } from "../status.ts";
 import { builtinToolRegistry } from "../tools/index.ts";
 import { ClaudeBrain } from "./claude.ts";
@@ -16,6 +17,8 @@ export interface OpenClaudeBrainOptions {
   readonly log: Logger;
   readonly status: () => StatusReport;
   readonly scrub: (text: string) => string;
+  /** The hive-mind store the agent already opened; opened here on `memoryDir` when absent. */
+  readonly memory?: MemoryStore;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
   if (systemPrompt.omitted.length > 0) {
     log.warn({ omitted: systemPrompt.omitted, budget: systemPrompt.budget }, "workspace sections left out of the system prompt for length");
   }
-  const memory = await openMemoryStore({ root: config.memoryDir, instance: config.instance });
+  const memory = options.memory ?? (await openMemoryStore({ root: config.memoryDir, instance: config.instance }));
   return new ClaudeBrain({
     apiKey: options.apiKey,
     baseURL: config.endpoints.anthropic,
