@@ -182,12 +182,10 @@ async function uploadAndImport(
 }
 
 /** Retention never fails the deployment that just succeeded; a failure is reported, not hidden. */
-async function applyRetention(inputs: NixosAmiInputs, currentAmiId: string, context: PipelineContext): Promise<void> {
+export async function applyRetention(inputs: NixosAmiInputs, currentAmiId: string, context: PipelineContext): Promise<void> {
   try {
     await pruneImages(context.clients, { namePrefix: inputs.namePrefix, keep: inputs.keep, currentAmiId }, context.report);
   } catch (error) {
     context.report({ step: "retention", message: `WARNING: could not prune old images: ${(error as Error).message}` });
   }
 }
-
-export { applyRetention };

@@ -22,6 +22,8 @@ export interface NixosAmiProvider extends pulumi.dynamic.ResourceProvider<RawInp
   delete(id: string, props: NixosAmiState): Promise<void>;
 }
 
+// The engine calls `check` first and passes what it returned to diff/create/update, so from there on
+// the inputs are normalized `NixosAmiInputs` (hence the casts).
 export const nixosAmiProvider: NixosAmiProvider = {
   async check(_olds, news) {
     const ops: Operations = await import(OPERATIONS_MODULE);
