@@ -6,6 +6,7 @@
 // Byte counts come from TCP proxies in front of the fakes, so they include HTTP framing.
 import { createServer, connect, type Server } from "node:net";
 import { open, readdir } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { nixosAmiProvider } from "../providers/nixos-ami/index.ts";
 import { createClients, destroyClients, identityDigest, silentReporter, uploadImage, writeSnapshot, BLOCK_SIZE, sha256File } from "../providers/nixos-ami/steps.ts";
@@ -157,7 +158,8 @@ try {
   const uploadWire = s3Proxy.bytes.up - s3Up;
   destroyClients(clients);
 
-  console.log(`image pipeline bench (node ${process.version}; fakes on 127.0.0.1; ${SIZE_MIB} MiB sparse raw image, ${fmt(dataBytes / MiB, 1)} MiB non-zero)`);
+  console.log(`image pipeline bench (node ${process.version}; fakes in this process on 127.0.0.1; ${SIZE_MIB} MiB sparse raw image, ${fmt(dataBytes / MiB, 1)} MiB non-zero)`);
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((load) => fmt(load, 1)).join(" ")} (speeds are only comparable within one run)`);
   console.log("(1) no-op rerun, same identity (nix eval is the test double here: a real one adds its evaluation time)");
   console.log(`    EC2 requests: ${rerunCalls.length} (${[...new Set(rerunCalls)].join(", ")}); S3 requests: ${rerunS3}; bytes on the wire: ${rerunBytes}; ${fmt(rerunSeconds, 3)} s`);
   console.log("(2) ebs-direct");
