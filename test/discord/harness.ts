@@ -74,6 +74,8 @@ export interface Harness {
   readonly transport: DiscordTransport;
   readonly config: Config;
   readonly logs: Array<Record<string, unknown>>;
+  /** Polls the agent's log (it is not a fake event) until a line matches. */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,13 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}, command
     transport,
     config,
     logs: sink.lines,
+    async waitForLog(predicate, what, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!sink.lines.some(predicate)) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in the log`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
     async close() {
       await transport.stop();
       await fake.close();

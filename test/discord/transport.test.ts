@@ -134,7 +134,7 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
       await sentinel(h);
       assert.deepEqual(h.brain.asked.map((m) => m.text), ["sentinel"]);
       assert.equal(h.fake.posts.filter((p) => p.channelId !== TEST_CHANNEL).length, 0, "nothing posted outside the channel");
-      await h.fake.waitFor(() => h.logs.some((l) => l.reason === "dm-disabled"), 2000, "the DM in the log");
+      await h.waitForLog((l) => l.reason === "dm-disabled", "the DM");
     });
   });
 
@@ -164,9 +164,22 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
       await h.fake.waitFor(() => repliesTo(h, id).length === 1, 15_000, "an answer after the drop");
       assert.equal(h.fake.identifies.length, 1, "resumed, not re-identified");
       assert.equal(h.fake.resumes.length, 1);
-      await h.fake.waitFor(() => h.logs.some((l) => l.msg === "discord: resumed session"), 2000, "the resume in the log");
+      await h.waitForLog((l) => l.msg === "discord: resumed session", "the resume");
       assert.equal(announcement(h).length, 1, "no second announcement");
       assert.match(h.transport.status().detail, /resumed 1x/);
+    });
+  });
+
+  it("the gateway forgets the session: the client identifies anew and still answers, without a second greeting", async () => {
+    await withHarness(async (h) => {
+      h.fake.invalidateSessions();
+      // discord.js spaces identifies about 5 s apart, so this test waits that long once.
+      await h.fake.waitFor(() => h.fake.identifies.length === 2 && h.fake.connected, 20_000, "a new session");
+      assert.equal(h.fake.resumes.length, 1, "it tried to resume first");
+      await h.waitForLog((l) => l.msg === "discord: new session after reconnect", "the new session");
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "new session?", mentionBot: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1, 5000);
+      assert.equal(announcement(h).length, 1);
     });
   });
 

@@ -149,6 +149,8 @@ export interface DiscordFake {
   waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** Drops the bot's gateway connection (TCP reset by default, or a close code) so it must resume. */
   dropConnection(closeCode?: number): void;
+  /** Drops the connection and forgets every session, so a RESUME gets INVALID_SESSION and the bot must identify anew. */
+  invalidateSessions(): void;
   readonly connected: boolean;
   /** Empties every record (posts, typing, requests, replies…), so a long run measures the bot, not the fake. */
   clearRecords(): void;
@@ -621,6 +623,14 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
 
     clearRecords() {
       for (const list of [posts, typing, commands, interactionReplies, requests, identifies, resumes] as unknown[][]) list.length = 0;
+    },
+
+    invalidateSessions() {
+      const socket = current?.socket;
+      sessions.clear();
+      current = undefined;
+      socket?.terminate();
+      changed();
     },
 
     async close() {
