@@ -12,6 +12,7 @@ import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
 import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
+import type { MemoryStore } from "./memory/types.ts";
 import { answerOn, Router } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { DiscordTransport } from "./transport/discord.ts";
@@ -51,7 +52,15 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
 
   const transport = createTransport(config, secrets, io, log);
   // `status` is read lazily by the brain's status tool, after it exists.
-  const brain = await createBrain({ config, source, secrets, log, status: () => status(), scrub: (text) => sink.scrub(text) });
+  const brain = await createBrain({
+    config,
+    source,
+    secrets,
+    log,
+    memory: memory.store,
+    status: () => status(),
+    scrub: (text) => sink.scrub(text),
+  });
   const status = (): StatusReport => ({
     instance: config.instance,
     version: VERSION,
@@ -110,6 +119,7 @@ async function createBrain(deps: {
   source: string;
   secrets: Secrets;
   log: Logger;
+  memory: MemoryStore;
   status: () => StatusReport;
   scrub: (text: string) => string;
 }): Promise<Brain> {

@@ -1,7 +1,6 @@
 import { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
-import { openMemoryStore } from "../memory/store.ts";
 import type { MemoryStore } from "../memory/types.ts";
 import type { StatusReport } from "../status.ts";
 import { builtinToolRegistry } from "../tools/index.ts";
@@ -17,14 +16,14 @@ export interface OpenClaudeBrainOptions {
   readonly log: Logger;
   readonly status: () => StatusReport;
   readonly scrub: (text: string) => string;
-  /** The hive-mind store the agent already opened; opened here on `memoryDir` when absent. */
-  readonly memory?: MemoryStore;
+  /** The hive-mind store the agent opened (main.ts): the memory tools and the gists use it. */
+  readonly memory: MemoryStore;
 }
 
 /**
  * Builds the Claude brain from the configuration: renders the workspace for this instance,
- * distils the system prompt within `brain.systemPromptTokenBudget`, opens the hive-mind memory
- * and the tools. Loaded on demand by the composition root, so the SDK is only loaded with a key.
+ * distils the system prompt within `brain.systemPromptTokenBudget`, and sets up the tools on the
+ * hive-mind store the agent opened. Loaded on demand by the composition root, so the SDK is only loaded with a key.
  * A workspace the agent cannot use stops it with a ConfigError naming the key to fix.
  */
 export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<ClaudeBrain> {
@@ -43,7 +42,6 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
   if (systemPrompt.omitted.length > 0) {
     log.warn({ omitted: systemPrompt.omitted, budget: systemPrompt.budget }, "workspace sections left out of the system prompt for length");
   }
-  const memory = options.memory ?? (await openMemoryStore({ root: config.memoryDir, instance: config.instance }));
   return new ClaudeBrain({
     apiKey: options.apiKey,
     baseURL: config.endpoints.anthropic,
@@ -51,7 +49,7 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
     instance: config.instance,
     systemPrompt,
     tools: builtinToolRegistry(),
-    memory,
+    memory: options.memory,
     status: options.status,
     log,
     limits: config.brain,
