@@ -75,11 +75,19 @@ async function findLiveTask(ec2: EC2Client, tasks: readonly ImportSnapshotTask[]
   return undefined;
 }
 
+/**
+ * The import tasks tagged with `identity` (AWS lists those of the last 7 days). Filtered here, not
+ * with a `tag:` filter, because EC2 documents no filter names for this call.
+ */
 async function tasksFor(ec2: EC2Client, identity: string): Promise<ImportSnapshotTask[]> {
-  const { ImportSnapshotTasks = [] } = await ec2.send(
-    new DescribeImportSnapshotTasksCommand({ Filters: [{ Name: `tag:${TAG.identity}`, Values: [identity] }] }),
-  );
-  return ImportSnapshotTasks;
+  const tasks: ImportSnapshotTask[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeImportSnapshotTasksCommand({ NextToken }));
+    tasks.push(...(page.ImportSnapshotTasks ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return tasks.filter((task) => task.Tags?.some((tag) => tag.Key === TAG.identity && tag.Value === identity));
 }
 
 /** Polls with a growing interval until the task completes, fails, or the timeout passes. */
