@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, open, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -22,25 +22,6 @@ export async function writeFileAtomic(target: string, data: string, beforeCommit
     throw error;
   }
   await fsyncDirectory(path.dirname(target));
-}
-
-/**
- * Creates `target` with `data` only if it does not exist yet, atomically and with complete content
- * from the first instant: link(2) of a finished temp file fails with EEXIST instead of replacing.
- * Resolves to false when the target already existed (it is left untouched).
- */
-export async function createFileExclusive(target: string, data: string): Promise<boolean> {
-  const temp = await writeTemp(target, data);
-  try {
-    await link(temp, target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
-  await fsyncDirectory(path.dirname(target));
-  return true;
 }
 
 /** A hidden temp name next to `target`, unique across processes and hosts. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,8 +9,8 @@ import { tempPathFor } from "./atomic.ts";
 
 /**
  * An exclusive lock that works between processes on one machine and between NFSv4.1 clients
- * (EFS), built from operations the NFS server performs atomically: link(2) of a finished file
- * (fails with EEXIST when the lock exists), rename(2) and unlink(2). docs/SHARED_MEMORY.md says
+ * (EFS), built from operations the NFS server performs atomically: exclusive create (O_EXCL,
+ * fails with EEXIST when the lock exists), rename(2) and unlink(2). docs/SHARED_MEMORY.md says
  * why this and not flock/fcntl.
  *
  * A lock file records its holder and a lease (`expiresAt`). The holder renews the lease every
@@ -112,9 +112,14 @@ export class HeldLock {
     this.#released = true;
     clearTimeout(this.#timer);
     await this.#renewing;
-    const current = await readLockFile(this.#file);
-    // Never remove a lock someone else took over after our lease ran out.
-    if (current.kind === "record" && current.record.token === this.#record.token) await unlinkIfPresent(this.#file);
+    // While our lease is comfortably alive nobody may break the lock, so it is still ours. Past
+    // that, check first: never remove a lock someone else took over after our lease ran out.
+    const leaseAlive = !this.#lostReason && this.#settings.clock() < this.#record.expiresAt - this.#settings.staleMs / 5;
+    if (!leaseAlive) {
+      const current = await readLockFile(this.#file);
+      if (current.kind !== "record" || current.record.token !== this.#record.token) return;
+    }
+    await unlinkIfPresent(this.#file);
   }
 
   #scheduleRenewal(): void {
@@ -156,41 +161,27 @@ export async function acquireLock(file: string, label: string, settings: LockSet
   const started = performance.now();
   let lastHolder: LockHolderInfo | undefined;
   let lastInspected = Number.NEGATIVE_INFINITY;
-  let temp: { path: string; record: LockRecord; writtenAt: number } | undefined;
-  try {
-    for (let attempt = 0; ; attempt++) {
-      // The candidate lock file is written in full before it is linked into place, so a lock file
-      // is never seen empty. It is refreshed while we wait, so our lease starts fresh when we win.
-      if (!temp || performance.now() - temp.writtenAt > settings.staleMs / 4) {
-        if (temp) await unlinkIfPresent(temp.path);
-        const now = settings.clock();
-        const record: LockRecord = { ...settings.owner, token, path: label, acquiredAt: now, expiresAt: now + settings.staleMs };
-        temp = { path: await writeCandidate(file, record), record, writtenAt: performance.now() };
-      }
-      const taken = await tryLink(temp.path, file);
-      if (taken) return new HeldLock(file, label, settings, temp.record);
-      // Reading the holder costs more than trying to link; do it on the first miss and then a few
-      // times a second, which is plenty to notice a dead holder.
-      let current: ReadResult | undefined;
-      if (performance.now() - lastInspected >= INSPECT_EVERY_MS) {
-        lastInspected = performance.now();
-        current = await readLockFile(file);
-        // Over NFS a retransmitted LINK can report EEXIST for a link that succeeded: check the token.
-        if (current.kind === "record" && current.record.token === token) return new HeldLock(file, label, settings, temp.record);
-        if (current.kind === "missing") continue; // released between our link and our read
-      }
-      if (current?.kind === "record") lastHolder = holderInfo(current.record);
-      const waited = performance.now() - started;
-      if (waited >= settings.waitMs) throw new MemoryLockTimeoutError(label, waited, lastHolder);
-      if (current && isStale(current, settings)) {
-        await breakStaleLock(file, current, settings);
-        continue;
-      }
-      const backoff = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt) * (0.5 + Math.random());
-      await sleep(Math.min(backoff, settings.waitMs - waited + 1));
+  for (let attempt = 0; ; attempt++) {
+    const now = settings.clock();
+    const record: LockRecord = { ...settings.owner, token, path: label, acquiredAt: now, expiresAt: now + settings.staleMs };
+    if (await createExclusive(file, record)) return new HeldLock(file, label, settings, record);
+    // Reading the holder costs more than trying to create; do it on the first miss and then a few
+    // times a second, which is plenty to notice a dead holder.
+    let current: ReadResult | undefined;
+    if (performance.now() - lastInspected >= INSPECT_EVERY_MS) {
+      lastInspected = performance.now();
+      current = await readLockFile(file);
+      if (current.kind === "missing") continue; // released between our attempt and our read
+      if (current.kind === "record") lastHolder = holderInfo(current.record);
     }
-  } finally {
-    if (temp) await unlinkIfPresent(temp.path);
+    const waited = performance.now() - started;
+    if (waited >= settings.waitMs) throw new MemoryLockTimeoutError(label, waited, lastHolder);
+    if (current && isStale(current, settings)) {
+      await breakStaleLock(file, current, settings);
+      continue;
+    }
+    const backoff = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt) * (0.5 + Math.random());
+    await sleep(Math.min(backoff, settings.waitMs - waited + 1));
   }
 }
 
@@ -226,14 +217,7 @@ async function breakStaleLock(file: string, seen: ReadResult, settings: LockSett
   const guardFile = file.replace(/\.lock$/, ".guard");
   const now = settings.clock();
   const guardRecord: LockRecord = { ...settings.owner, token: randomBytes(12).toString("hex"), path: guardFile, acquiredAt: now, expiresAt: now + settings.staleMs };
-  const candidate = await writeCandidate(guardFile, guardRecord);
-  let guarded: boolean;
-  try {
-    guarded = await tryLink(candidate, guardFile);
-  } finally {
-    await unlinkIfPresent(candidate);
-  }
-  if (!guarded) {
+  if (!(await createExclusive(guardFile, guardRecord))) {
     const guard = await readLockFile(guardFile);
     // Accepted residual risk (docs/SHARED_MEMORY.md): two waiters clearing the same dead guard.
     if (isStale(guard, settings)) await unlinkIfPresent(guardFile);
@@ -271,29 +255,34 @@ async function readLockFile(file: string): Promise<ReadResult> {
   return stats ? { kind: "unreadable", mtimeMs: stats.mtimeMs } : { kind: "missing" };
 }
 
-async function writeCandidate(file: string, record: LockRecord): Promise<string> {
-  const temp = tempPathFor(file);
+/**
+ * Creates `file` holding `record` unless it exists: true when this call created it. O_EXCL create
+ * is atomic on local file systems and on NFSv4.1 (exactly-once through the session). A reader may
+ * catch the file empty for an instant, which counts as held (see isStale).
+ */
+async function createExclusive(file: string, record: LockRecord, folderMade = false): Promise<boolean> {
+  let handle: FileHandle;
   try {
-    await writeFile(temp, JSON.stringify(record), { flag: "wx" });
+    handle = await open(file, "wx");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "ENOENT" || folderMade) throw error;
     // The locks folder sits directly in the (existing) memory root: one level to create.
     await mkdir(path.dirname(file)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "EEXIST") throw e;
     });
-    await writeFile(temp, JSON.stringify(record), { flag: "wx" });
+    return createExclusive(file, record, true);
   }
-  return temp;
-}
-
-async function tryLink(from: string, to: string): Promise<boolean> {
   try {
-    await link(from, to);
-    return true;
+    await handle.writeFile(JSON.stringify(record));
+    await handle.close();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    await handle.close().catch(() => undefined);
+    await unlinkIfPresent(file);
     throw error;
   }
+  return true;
 }
 
 async function unlinkIfPresent(file: string): Promise<void> {

@@ -193,8 +193,12 @@ export class FileMemoryStore implements MemoryStore {
       const content = await next(current);
       if (content === undefined || content === current) return;
       this.#checkSize(memoryPath, content);
-      await makeFolders(path.dirname(file));
-      await writeFileAtomic(file, content, () => lock.assertHeld());
+      const commit = (): Promise<void> => writeFileAtomic(file, content, () => lock.assertHeld());
+      await commit().catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+        await makeFolders(path.dirname(file)); // the first file in a new folder
+        await commit();
+      });
     });
   }
 
