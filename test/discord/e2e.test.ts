@@ -4,24 +4,31 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { GIFS } from "../../agent/gifs.ts";
+import { startAnthropicFake } from "../fakes/anthropic/server.ts";
 import { startDiscordFake } from "../fakes/discord/index.ts";
 import { cleanEnv, CLI, logLines, ROOT, runCli, withTempDir } from "../helpers/cli.ts";
 import { alice, CONFIG, eve, GUILDS, TEST_CHANNEL } from "./harness.ts";
 
-describe("the real `clawdinator run` on Discord (spawned, against the local Discord)", () => {
-  it("connects with the token file, answers a maintainer, refuses others, logs no token, exits 0 on SIGTERM", async () => {
+describe("the real `clawdinator run` on Discord (spawned, against the local Discord and the local Anthropic)", () => {
+  it("connects with the token file, answers a maintainer through the model, refuses others without a model call, logs no token, exits 0 on SIGTERM", async () => {
     const token = "MTA5.discord.E2E-SECRET-TOKEN";
     const fake = await startDiscordFake({ guilds: GUILDS, token });
+    const model = await startAnthropicFake({ apiKey: "sk-ant-E2E-SECRET" });
     try {
       await withTempDir(async (dir) => {
         await writeFile(path.join(dir, "discord-token"), `${token}\n`);
         await writeFile(
           path.join(dir, "config.json"),
-          JSON.stringify({ ...CONFIG, logLevel: "trace", discordTokenFile: "discord-token", endpoints: { discordApi: fake.apiBase } }),
+          JSON.stringify({
+            ...CONFIG,
+            logLevel: "trace",
+            discordTokenFile: "discord-token",
+            endpoints: { discordApi: fake.apiBase, anthropic: model.baseUrl },
+          }),
         );
         const child = spawn(process.execPath, [CLI, "run", "--config", path.join(dir, "config.json")], {
           cwd: ROOT,
-          env: cleanEnv(),
+          env: { ...cleanEnv(), ANTHROPIC_API_KEY: "sk-ant-E2E-SECRET" },
           stdio: ["ignore", "pipe", "pipe"],
         });
         let stderr = "";
@@ -33,12 +40,20 @@ describe("the real `clawdinator run` on Discord (spawned, against the local Disc
           const status = fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "status", mentionBot: true });
           const gif = fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "gif back", mentionBot: true });
           const refused = fake.sendMessage({ author: eve, channelId: TEST_CHANNEL, content: "status", mentionBot: true });
-          await fake.waitFor(() => [status, gif, refused].every((id) => fake.posts.some((p) => p.replyTo === id)), 10_000, "three replies");
+          fake.sendMessage({ author: eve, channelId: TEST_CHANNEL, content: "write me a poem", mentionBot: true });
+          const asked = fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "how do I deploy?", mentionBot: true });
+          await fake.waitFor(
+            () => [status, gif, refused, asked].every((id) => fake.posts.some((p) => p.replyTo === id)),
+            10_000,
+            "four replies",
+          );
           const reply = (id: string): string => fake.posts.find((p) => p.replyTo === id)?.content ?? "";
           assert.match(reply(status), /transport: discord/);
           assert.match(reply(status), /discord\s+configured\s+connected as CLAWDINATOR-1/);
           assert.ok(GIFS.back.includes(reply(gif)), reply(gif));
           assert.equal(reply(refused), "I only take orders from maintainers.");
+          assert.match(reply(asked), /how do I deploy\?/, "the model's answer (the fake echoes the question)");
+          assert.equal(model.requests.length, 1, "only the maintainer's question reached the model");
           assert.equal(fake.commands.length, 1, "slash commands registered");
         } finally {
           child.kill("SIGTERM");
@@ -46,7 +61,7 @@ describe("the real `clawdinator run` on Discord (spawned, against the local Disc
         const code = await exited;
         clearTimeout(killer);
         assert.equal(code, 0, stderr);
-        assert.ok(!stderr.includes(token), "the Discord token leaked into the log");
+        for (const secret of [token, "sk-ant-E2E-SECRET"]) assert.ok(!stderr.includes(secret), `${secret} leaked into the log`);
         const logs = logLines(stderr);
         assert.ok(logs.some((l) => l.msg === "discord: connected"));
         assert.ok(logs.some((l) => l.reason === "not-maintainer" && l.author === eve.id), "the refusal is logged");
@@ -54,6 +69,7 @@ describe("the real `clawdinator run` on Discord (spawned, against the local Disc
       });
     } finally {
       await fake.close();
+      await model.close();
     }
   });
 
