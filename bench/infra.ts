@@ -1,4 +1,4 @@
-// bench/infra: time to evaluate the whole Pulumi program under mocks: the fleet stack, then 1, 10
+// bench/infra: time (wall and CPU) to evaluate the whole Pulumi program under mocks: the fleet stack, then 1, 10
 // and 50 clawdinator-<n> stacks reading its outputs. Per-instance cost should stay flat (no stack
 // does work proportional to the fleet's size). One process, sequential, after one warm-up run.
 import { fleetConfig, instanceConfig, runStack } from "../test/infra/harness.ts";
@@ -12,14 +12,24 @@ async function timeFleet(): Promise<{ ms: number; outputs: Record<string, unknow
   return { ms: performance.now() - started, outputs: { ...run.outputs }, resources: run.resources.length };
 }
 
-async function timeInstances(count: number, fleetOutputs: Record<string, unknown>): Promise<{ ms: number; resources: number }> {
+/** CPU milliseconds (user + system) of this process: steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function timeInstances(count: number, fleetOutputs: Record<string, unknown>): Promise<{ ms: number; cpu: number; perStack: number[]; resources: number }> {
   const started = performance.now();
+  const cpuStarted = cpuMs();
+  const perStack: number[] = [];
   let resources = 0;
   for (let n = 1; n <= count; n++) {
+    const stackStarted = performance.now();
     const run = await runStack({ stack: `clawdinator-${n}`, config: instanceConfig(), secretKeys: ["clawdinators:ageIdentity"], fleetOutputs });
+    perStack.push(performance.now() - stackStarted);
     resources += run.resources.length;
   }
-  return { ms: performance.now() - started, resources };
+  return { ms: performance.now() - started, cpu: cpuMs() - cpuStarted, perStack, resources };
 }
 
 const warm = await timeFleet();
@@ -30,12 +40,31 @@ for (let i = 0; i < 5; i++) fleetTimes.push((await timeFleet()).ms);
 console.log(`infra under mocks (node ${process.version})`);
 console.log(`  fleet stack: ${median(fleetTimes).toFixed(0)} ms (median of 5), ${warm.resources} resources`);
 
+// Per-instance cost is the median stack time within each fleet size (the machine is shared, so a
+// single stack's time is noisy); a fleet of 1 is run 5 times to give it as many samples as 5.
 const perInstance = new Map<number, number>();
+const cpuPerInstance = new Map<number, number>();
 for (const size of SIZES) {
-  const { ms, resources } = await timeInstances(size, warm.outputs);
-  perInstance.set(size, ms / size);
-  console.log(`  fleet of ${String(size).padStart(2)}: ${ms.toFixed(0).padStart(6)} ms for ${size} instance stacks (${resources} resources), ${(ms / size).toFixed(1)} ms per instance`);
+  const repeats = size === 1 ? 5 : 1;
+  const samples: number[] = [];
+  let total = 0;
+  let cpu = 0;
+  let resources = 0;
+  for (let r = 0; r < repeats; r++) {
+    const run = await timeInstances(size, warm.outputs);
+    samples.push(...run.perStack);
+    total += run.ms;
+    cpu += run.cpu;
+    resources = run.resources;
+  }
+  perInstance.set(size, median(samples));
+  cpuPerInstance.set(size, cpu / repeats / size);
+  console.log(
+    `  fleet of ${String(size).padStart(2)}: ${(total / repeats).toFixed(0).padStart(6)} ms for ${size} instance stacks (${resources} resources); ` +
+      `per instance: median ${median(samples).toFixed(1)} ms wall, ${(cpu / repeats / size).toFixed(1)} ms CPU`,
+  );
 }
 const first = perInstance.get(SIZES[0] as number) ?? Number.NaN;
 const last = perInstance.get(SIZES[SIZES.length - 1] as number) ?? Number.NaN;
-console.log(`  per-instance cost, ${SIZES.at(-1)} vs ${SIZES[0]}: ${(last / first).toFixed(2)}x (flat is ~1.0)`);
+const cpuRatio = (cpuPerInstance.get(SIZES[SIZES.length - 1] as number) ?? Number.NaN) / (cpuPerInstance.get(SIZES[0] as number) ?? Number.NaN);
+console.log(`  per-instance cost, ${SIZES.at(-1)} vs ${SIZES[0]}: wall ${(last / first).toFixed(2)}x, CPU ${cpuRatio.toFixed(2)}x (flat is ~1.0)`);
