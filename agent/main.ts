@@ -137,7 +137,7 @@ async function createBrain(deps: {
 async function openMemory(config: Config, source: string, log: Logger): Promise<{ store: FileMemoryStore; seed: SeedResult | undefined }> {
   let store: FileMemoryStore;
   try {
-    store = await openMemoryStore({ root: config.memoryDir, instance: config.instance });
+    store = await openMemoryStore({ root: config.memoryDir, instance: config.instance, ...config.memory });
   } catch (error) {
     if (!(error instanceof MemoryError)) throw error;
     throw new ConfigError(source, [{ field: "memoryDir", problem: error.problem, fix: error.fix }]);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MEMORY_DEFAULTS } from "../memory/defaults.ts";
 
 /**
  * The agent's configuration: the JSON document the NixOS module writes from
@@ -107,6 +108,16 @@ export const RateLimitsSchema = z.strictObject({
   notice: z.string().min(1).max(2000).nullable().default("Easy. Too many requests; try again in a minute."),
 });
 
+/** Tuning of the hive-mind memory store (where it lives is `memoryDir`). */
+export const MemorySchema = z.strictObject({
+  /** Lock lease in ms: a holder that stops renewing (killed, host gone) is taken for dead this long after its last renewal. */
+  lockStaleMs: z.number().int().min(100).max(600_000).default(MEMORY_DEFAULTS.lockStaleMs),
+  /** How long, in ms, a memory change waits for a live lock holder before it fails. */
+  lockWaitMs: z.number().int().min(1).max(600_000).default(MEMORY_DEFAULTS.lockWaitMs),
+  /** Largest memory file, in bytes, that a write, append or edit may produce. */
+  maxBytes: z.number().int().min(1_024).max(64 * 1_048_576).default(MEMORY_DEFAULTS.maxBytes),
+});
+
 export const ConfigSchema = z.strictObject({
   /** `CLAWDINATOR-<n>`: the instance's name on Discord, in memory notes and in AWS tags. */
   instance: z
@@ -133,6 +144,7 @@ export const ConfigSchema = z.strictObject({
   discord: DiscordSchema.default(DiscordSchema.parse({})),
   access: AccessSchema.default(AccessSchema.parse({})),
   rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
+  memory: MemorySchema.default(MemorySchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -147,6 +159,9 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   instance: '"CLAWDINATOR-1"',
   logLevel: '"info"',
   memoryDir: '"/var/lib/clawd/memory"',
+  "memory.lockStaleMs": "10000",
+  "memory.lockWaitMs": "30000",
+  "memory.maxBytes": "1048576",
   workspaceDir: '"/var/lib/clawd/workspace"',
   secretsFromEnv: "false",
   discordTokenFile: '"/run/agenix/discord-token"',

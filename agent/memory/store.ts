@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
+import { MEMORY_DEFAULTS } from "./defaults.ts";
 import { MemoryError, MemoryTooLargeError } from "./errors.ts";
 import { localLockOwner, withLock, type LockSettings } from "./lock.ts";
 import { checkMemoryPath, MEMORY_EXTENSIONS, resolveInsideRoot } from "./paths.ts";
@@ -39,12 +40,9 @@ export interface MemoryStoreOptions {
   readonly hostId?: string;
 }
 
-export const MEMORY_DEFAULTS = {
-  lockStaleMs: 10_000,
-  lockWaitMs: 30_000,
-  maxBytes: 1_048_576,
-  clock: (): number => Date.now(),
-} as const satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "lockWaitMs" | "maxBytes" | "clock">>;
+export { MEMORY_DEFAULTS };
+// The compiler checks that every tunable option has its default.
+MEMORY_DEFAULTS satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "lockWaitMs" | "maxBytes" | "clock">>;
 
 /** The folder inside the root that holds lock files; hidden, so it is never listed or addressable. */
 export const LOCKS_FOLDER = ".locks";

@@ -69,7 +69,7 @@ async function openStore(options: Map<string, string>, io: CliIo): Promise<FileM
   const explicit = options.get("root") ?? io.env.CLAWDINATOR_MEMORY_DIR;
   const root = explicit === undefined || explicit === "" ? config.memoryDir : path.resolve(io.cwd, explicit);
   try {
-    return await openMemoryStore({ root, instance: config.instance });
+    return await openMemoryStore({ root, instance: config.instance, ...config.memory });
   } catch (error) {
     if (error instanceof MemoryError) throw new UsageError(error.message, { cause: error });
     throw error;

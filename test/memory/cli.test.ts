@@ -63,6 +63,22 @@ describe("clawdinator memory (the real CLI, spawned)", () => {
     });
   });
 
+  it("honours the config's memory.maxBytes, and refuses a bad memory.* key naming the field", async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, "small.json"), JSON.stringify({ memoryDir: "mem", memory: { maxBytes: 2048 } }));
+      const over = await runCli(["memory", "write", "a.md", "--config", path.join(dir, "small.json")], { input: "x".repeat(2049) });
+      assert.equal(over.code, 2);
+      assert.match(over.stderr, /would be 2049 bytes, over the memory limit of 2048 bytes.*\[MEMORY_TOO_LARGE\]/);
+      const fits = await runCli(["memory", "write", "a.md", "--config", path.join(dir, "small.json")], { input: "x".repeat(2048) });
+      assert.equal(fits.code, 0, fits.stderr);
+
+      await writeFile(path.join(dir, "bad.json"), JSON.stringify({ memory: { lockStaleMs: 5 } }));
+      const bad = await runCli(["memory", "ls", "--config", path.join(dir, "bad.json")]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /memory\.lockStaleMs: .*Example: "memory\.lockStaleMs": 10000/);
+    });
+  });
+
   it("refuses unsafe paths and oversized input with exit 2, the error code and the fix, writing nothing", async () => {
     await withTempDir(async (dir) => {
       const root = path.join(dir, "mem");
