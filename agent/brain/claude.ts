@@ -48,8 +48,6 @@ export interface ClaudeBrainOptions {
   readonly random?: () => number;
   /** Removes known secret values from text bound for shared memory (the log sink's scrubber). */
   readonly scrub?: (text: string) => string;
-  /** Replaces the SDK's fetch; the default is the global one. */
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 /** Conversations kept in process at once; the idlest is forgotten first (its gists stay in memory). */
@@ -91,7 +89,6 @@ export class ClaudeBrain implements Brain {
       timeout: options.limits.timeoutMs,
       maxRetries: options.limits.maxRetries,
       logger: sdkLogger(options.log.child({ component: "anthropic-sdk" })),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.conversations = new ConversationStore({
       maxMessages: options.limits.contextMessages,

@@ -19,11 +19,13 @@ export const GIST_ANSWER_CHARS = 240;
 
 export function gistText(input: GistInput, scrub: (text: string) => string = (t) => t): string {
   const { message, reply, tools } = input;
-  const who = message.origin === "internal" ? "internal task" : `${oneLine(message.author.name, 40)} (${message.author.id})`;
-  const asked = clip(message.text, GIST_ASK_CHARS);
-  const answered = clip(reply, GIST_ANSWER_CHARS);
+  // Clean before clipping: a secret cut in half by the clip would no longer match its value.
+  const clean = (text: string): string => maskTokens(scrub(text));
+  const who = message.origin === "internal" ? "internal task" : `${oneLine(clean(message.author.name), 40)} (${message.author.id})`;
+  const asked = clip(clean(message.text), GIST_ASK_CHARS);
+  const answered = clip(clean(reply), GIST_ANSWER_CHARS);
   const used = tools.length > 0 ? ` [tools: ${[...new Set(tools)].join(", ")}]` : "";
-  return maskTokens(scrub(`${oneLine(message.conversation, 60)} · ${who} asked: "${asked}" → "${answered}"${used}`));
+  return `${oneLine(clean(message.conversation), 60)} · ${who} asked: "${asked}" → "${answered}"${used}`;
 }
 
 function oneLine(text: string, max: number): string {

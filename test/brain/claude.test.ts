@@ -173,6 +173,13 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.match(line, /→ "Decided: we ship the fix on Friday\."/);
     assert.doesNotMatch(note, /ghp_abcdef|hunter2/);
     assert.match(note, /\[REDACTED\]/);
+
+    // A secret that straddles the clip point is removed whole, not cut into a leaking prefix.
+    fake.enqueue(reply.text("ok"));
+    await brain.respond(message(`${"x".repeat(155)} hunter2 and more`, { author: "peter" }));
+    await brain.flush();
+    const second = (await memory.read(dailyNote(FIXED_NOW))) ?? "";
+    assert.doesNotMatch(second, /xx hun/);
   });
 
   it("answers even when the hive mind cannot take the gist, and says so in the log", async () => {
