@@ -3,6 +3,10 @@
  * (the same code with another root); N instances on N machines use it concurrently.
  * Paths are relative to the memory root and name markdown or JSON files (`project.md`,
  * `daily/2026-11-24.md`, `claims/triage-123.json`).
+ *
+ * Failures are `MemoryError`s (agent/memory/errors.ts) with a `code`: a refused path is a
+ * `MemoryPathError`, content over the size cap a `MemoryTooLargeError`, a lock held too long by a
+ * live holder a `MemoryLockTimeoutError`. Nothing is written when an operation fails.
  */
 export interface MemoryStore {
   readonly root: string;
@@ -21,7 +25,8 @@ export interface MemoryStore {
   list(prefix?: string): Promise<string[]>;
   /**
    * Takes a lease on `key` for `ttlMs`: true for exactly one caller among all instances until
-   * the lease expires; false while someone else holds it.
+   * the lease expires; false while anyone holds it (a second call by the winner too, so work
+   * claimed once is done once). Stored as `claims/<key>.json`.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
 }
