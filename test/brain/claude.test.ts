@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { z } from "zod";
 import { HARD_RULES } from "../../agent/brain/rules.ts";
@@ -14,6 +16,8 @@ import {
   type AnthropicFake,
   type RecordedRequest,
 } from "../fakes/anthropic/server.ts";
+import { openMemoryStore } from "../../agent/memory/store.ts";
+import { withTempDir } from "../helpers/cli.ts";
 import { dailyNote, FIXED_NOW, makeBrain, message } from "./harness.ts";
 
 const WRITE_TOOLS = ["memory_write", "memory_append"];
@@ -191,6 +195,27 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.equal((await brain.respond(message("are you there?"))).text, "Still here.");
     await brain.flush();
     assert.ok(logs.some((l) => /could not append the gist/.test(String(l.msg))));
+  });
+
+  it("hands the real memory store's refusals (a path out of the root) back to the model as tool errors", async () => {
+    await withTempDir(async (dir) => {
+      const root = path.join(dir, "memory");
+      const memory = await openMemoryStore({ root, instance: "CLAWDINATOR-3" });
+      const { brain } = await makeBrain(fake.baseUrl, { memory });
+      fake.enqueue(
+        reply.toolUse("memory_write", { path: "../escape.md", content: "out" }, { id: "toolu_escape" }),
+        reply.toolUse("memory_append", { path: "ops.md", text: "Rollback: pulumi up the previous image." }),
+        reply.text("Wrote ops.md; the other path is outside memory."),
+      );
+      await brain.respond(message("note the rollback step"));
+      await brain.flush();
+      const [refused] = toolResults(newRequests()[1]);
+      assert.equal(refused?.is_error, true);
+      assert.match(String(refused?.content), /memory_write failed \(MemoryPathError\[MEMORY_PATH_TRAVERSAL\]\)/);
+      assert.deepEqual(await readdir(dir), ["memory"], "nothing was written outside the root");
+      assert.equal(await memory.read("ops.md"), "Rollback: pulumi up the previous image.\n");
+      assert.match((await memory.read(dailyNote(FIXED_NOW))) ?? "", /note the rollback step/);
+    });
   });
 
   it("never returns an empty reply, which no transport could post", async () => {

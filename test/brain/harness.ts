@@ -60,22 +60,24 @@ export const TEST_LIMITS: BrainLimits = {
 export const FIXED_NOW = new Date("2026-11-24T13:37:00Z");
 export { dailyNotePath as dailyNote } from "../../agent/memory/daily.ts";
 
-export interface TestBrain {
+export interface TestBrain<M extends MemoryStore = InMemoryStore> {
   readonly brain: ClaudeBrain;
-  readonly memory: InMemoryStore;
+  readonly memory: M;
   /** Log lines the brain wrote, parsed. */
   readonly logs: Array<Record<string, unknown>>;
 }
 
-export async function makeBrain(
+/** A ClaudeBrain on the shipped workspace, talking to `baseURL`; an in-memory store unless one is given. */
+export async function makeBrain<M extends MemoryStore = InMemoryStore>(
   baseURL: string,
-  overrides: { limits?: Partial<BrainLimits>; instance?: string; extraTools?: readonly Tool[]; memory?: InMemoryStore } & Partial<
+  overrides: { limits?: Partial<BrainLimits>; instance?: string; extraTools?: readonly Tool[]; memory?: M } & Partial<
     Pick<ClaudeBrainOptions, "scrub" | "apiKey" | "model">
   > = {},
-): Promise<TestBrain> {
+): Promise<TestBrain<M>> {
   const instance = overrides.instance ?? "CLAWDINATOR-3";
   const workspace = await loadWorkspace(path.join(ROOT, "workspace"), instance);
-  const memory = overrides.memory ?? new InMemoryStore();
+  // Without a store given, M is its default, InMemoryStore.
+  const memory = overrides.memory ?? (new InMemoryStore() as MemoryStore as M);
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
