@@ -3,12 +3,12 @@
 // object list comes from the same pure plan the Pulumi program declares (infra/bundle.ts).
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { BundleError, planBundle, type BootFacts } from "../../infra/bundle.ts";
 import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
 import { stackNameOf } from "../../infra/stacks.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import yaml from "js-yaml";
 
 const INSTANCE = /^CLAWDINATOR-[1-9][0-9]{0,3}$/;
 
@@ -119,8 +119,6 @@ async function readSettings(stackFile: string, instance: string): Promise<Return
   } catch {
     throw new UsageError(`cannot read ${stackFile}: pass --stack-file, or run from the project folder (pulumi stack init ${stackNameOf(instance)} creates it)`);
   }
-  // js-yaml comes with @pulumi/pulumi (the infra layer's dependency); it reads the stack file as Pulumi does.
-  const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
   let document: unknown;
   try {
     document = yaml.load(text);

@@ -2,7 +2,6 @@
 // key's full name and a `pulumi config set` line with an example; nothing is declared before that.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { BundleError } from "../../infra/bundle.ts";
@@ -11,9 +10,8 @@ import { CONFIG_EXAMPLES, readStackConfig, StackConfigError, type RawConfig } fr
 import { parseStackName, qualifiedStackName, StackNameError } from "../../infra/stacks.ts";
 import { ROOT, withTempDir } from "../helpers/cli.ts";
 import { fleetConfig, instanceConfig, runFailingStack, runStack, TEST_AGE_IDENTITY, toRaw } from "./harness.ts";
+import yaml from "js-yaml";
 
-// js-yaml comes with @pulumi/pulumi; the test reads the example stack files the way Pulumi does.
-const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
 
 const AGE_KEY = "clawdinators:ageIdentity";
 const allSecret = (): boolean => true;

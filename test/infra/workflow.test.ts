@@ -1,14 +1,13 @@
-// The users' CI workflow, parsed as YAML (js-yaml, which @pulumi/pulumi brings): previews every
+// The users' CI workflow, parsed as YAML (js-yaml): previews every
 // stack on pull requests with the diff posted and the policy pack on, deploys on merge to main
 // (fleet before instances), and reaches AWS only through OIDC.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ROOT } from "../helpers/cli.ts";
+import yaml from "js-yaml";
 
-const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
 const FILE = path.join(ROOT, ".github/workflows/pulumi.yml");
 const text = readFileSync(FILE, "utf8");
 
