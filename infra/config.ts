@@ -193,7 +193,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   "repos.branch": "main",
   agent: `'{"logLevel":"info"}'`,
   "agent.logLevel": "info",
-  "agent.models.voice": "claude-sonnet-4-5",
+  "agent.models.voice": "claude-sonnet-5-5",
   "agent.models.code": "gpt-5-codex",
   "agent.endpoints.discordApi": "https://discord.com/api",
   "agent.endpoints.anthropic": "https://api.anthropic.com",

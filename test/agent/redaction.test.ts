@@ -47,7 +47,13 @@ describe("log redaction", () => {
       await writeFile(path.join(dir, "openai"), openaiKey);
       await writeFile(
         path.join(dir, "config.json"),
-        JSON.stringify({ logLevel: "trace", openaiApiKeyFile: "openai" }),
+        JSON.stringify({
+          logLevel: "trace",
+          openaiApiKeyFile: "openai",
+          // A closed local port: the model call fails fast and a fake key never leaves the machine.
+          endpoints: { anthropic: "http://127.0.0.1:9" },
+          brain: { maxRetries: 0 },
+        }),
       );
       const result = await runCli(["run", "--config", path.join(dir, "config.json")], {
         env: { ANTHROPIC_API_KEY: anthropicKey },
