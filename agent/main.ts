@@ -145,9 +145,11 @@ async function openMemory(config: Config, source: string, log: Logger): Promise<
   try {
     const seed = await seedMemory(store);
     if (seed.created.length > 0) log.info({ component: "memory", root: store.root, created: seed.created }, "seeded the hive-mind memory");
+    const leftovers = await store.sweepLeftovers();
+    if (leftovers.length > 0) log.info({ component: "memory", removed: leftovers }, "removed temp files of writers that died mid-write");
     return { store, seed };
   } catch (error) {
-    log.warn({ component: "memory", root: store.root, err: error }, "could not seed the hive-mind memory from its templates");
+    log.warn({ component: "memory", root: store.root, err: error }, "could not seed (or tidy) the hive-mind memory");
     return { store, seed: undefined };
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 import { MEMORY_DEFAULTS } from "./defaults.ts";
@@ -48,6 +48,10 @@ MEMORY_DEFAULTS satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "loc
 export const LOCKS_FOLDER = ".locks";
 
 const CLAIM_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** The names atomic.ts gives its temp files. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{16}\.tmp$/;
+/** A temp file this old belongs to a writer that died: writes take milliseconds. */
+const LEFTOVER_AGE_MS = 3_600_000;
 const MAX_CLAIM_TTL_MS = 366 * 24 * 3600 * 1000;
 
 /** What `claims/<key>.json` holds. */
@@ -145,6 +149,34 @@ export class FileMemoryStore implements MemoryStore {
     const found: string[] = [];
     await collectFiles(start, folder, found);
     return found.sort();
+  }
+
+  /**
+   * Removes temp files left by writers that died mid-write (`.NAME.<hex>.tmp`, in any folder and in
+   * `.locks/`) once they are older than `olderThanMs`: no live writer takes that long. They are
+   * never listed or read, so this only reclaims space. Returns the removed files, relative to the root.
+   */
+  async sweepLeftovers(olderThanMs: number = LEFTOVER_AGE_MS): Promise<string[]> {
+    const realRoot = await this.ready();
+    const cutoff = this.#clock() - olderThanMs;
+    const removed: string[] = [];
+    const walk = async (folder: string, relative: string): Promise<void> => {
+      const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+        const full = path.join(folder, entry.name);
+        if (entry.isDirectory() && (!entry.name.startsWith(".") || entry.name === LOCKS_FOLDER)) await walk(full, child);
+        else if (entry.isFile() && TEMP_FILE.test(entry.name)) {
+          const stats = await stat(full).catch(() => undefined);
+          if (stats && stats.mtimeMs < cutoff) {
+            await unlink(full).catch(() => undefined);
+            removed.push(child);
+          }
+        }
+      }
+    };
+    await walk(realRoot, "");
+    return removed.sort();
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {

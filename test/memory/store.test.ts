@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { MemoryError, MemoryLockLostError, MemoryLockTimeoutError, MemoryPathError, MemoryTooLargeError, type MemoryErrorCode } from "../../agent/memory/errors.ts";
@@ -58,6 +58,25 @@ describe("FileMemoryStore basics", () => {
       await writeFile(path.join(root, ".a.md.0123.tmp"), "left by a crash");
       assert.ok((await readdir(root)).includes(".locks"));
       assert.deepEqual(await store.list(), ["a.md"]);
+    });
+  });
+
+  it("sweepLeftovers removes temp files of dead writers once they are old, and nothing else", async () => {
+    await withRoots(async (root) => {
+      const store = await openMemoryStore({ root, instance: "CLAWDINATOR-1" });
+      await store.write("daily/2026-11-24.md", "kept");
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      const leftovers = ["daily/.2026-11-24.md.0123456789abcdef.tmp", ".locks/.ops.md.lock.fedcba9876543210.tmp"];
+      const keep = [".ops.md.aaaaaaaaaaaaaaaa.tmp", "daily/.hidden-note.md"]; // fresh, or not a temp name
+      for (const file of [...leftovers, ...keep]) {
+        await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+        await writeFile(path.join(root, file), "x");
+      }
+      for (const file of [...leftovers, "daily/.hidden-note.md"]) await utimes(path.join(root, file), old, old);
+      assert.deepEqual(await store.sweepLeftovers(), [...leftovers].sort());
+      const remaining = await snapshot(root);
+      for (const file of leftovers) assert.ok(!remaining.some((row) => row.startsWith(`${file}:`)), `${file} still there`);
+      for (const file of [...keep, "daily/2026-11-24.md"]) assert.ok(remaining.some((row) => row.startsWith(`${file}:`)), `${file} was removed`);
     });
   });
 
