@@ -63,7 +63,7 @@ describe("memory survives writers that die", () => {
 
   it("a dead lock holder on another machine blocks writers only until its lease runs out", async () => {
     await withTempDir(async (root) => {
-      const staleMs = 1_500;
+      const staleMs = 3_000; // the impatient writer below must get in before a third of it is gone
       // hostId differs: as for another NFS client, its pid cannot be checked, only its lease.
       const holder = startWorker("hold.ts", [root, "ops.md"], { env: { hostId: "another-machine", lockStaleMs: staleMs, instance: "CLAWDINATOR-7" } });
       await holder.waitFor("holding");
@@ -82,10 +82,10 @@ describe("memory survives writers that die", () => {
 
   it("a live holder on another machine keeps its lock past the lease length by renewing it; once it dies, the lock is free", async () => {
     await withTempDir(async (root) => {
-      const staleMs = 600;
+      const staleMs = 1_000;
       const holder = startWorker("hold.ts", [root, "ops.md"], { env: { hostId: "another-machine", lockStaleMs: staleMs, instance: "CLAWDINATOR-7" } });
       await holder.waitFor("holding");
-      await sleep(3 * staleMs); // several leases long: only renewals keep it
+      await sleep(2.5 * staleMs); // longer than two leases: only renewals keep it
       const waiter = await openMemoryStore({ root, instance: "CLAWDINATOR-2", lockStaleMs: staleMs, lockWaitMs: 100 });
       await assert.rejects(waiter.write("ops.md", "stolen"), (e: unknown) => e instanceof MemoryLockTimeoutError && e.holder?.instance === "CLAWDINATOR-7");
       holder.child.kill("SIGKILL");
