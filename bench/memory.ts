@@ -102,6 +102,9 @@ async function main(): Promise<void> {
     const ratio = ours.rate / shell.rate;
     console.log(`  ratio ours/upstream bash loop: ${ratio.toFixed(1)}x (goal >= 10x with zero lost updates: ${ratio >= 10 && ours.final === total ? "met" : "MISSED"})`);
     console.log(`  ratio ours/upstream via memory-edit.sh: ${(ours.rate / script.rate).toFixed(1)}x`);
+    if (10 * shell.rate > limit) {
+      console.log(`  note: 10x the upstream bash loop is ${(10 * shell.rate).toFixed(0)} edits/s, above this disk's limit for durable writes (${limit.toFixed(0)}/s): no method that fsyncs can reach it here; the upstream never fsyncs`);
+    }
     console.log(`  physical limit, one process, atomic writes (temp + fsync + rename): ${limit.toFixed(0)}/s; with the folder fsync'd too: ${limitDirSync.toFixed(0)}/s`);
     console.log(`  ours, one writer alone: ${single.toFixed(0)} edits/s`);
     console.log(`  ours (8 writers) / fsync limit: ${(ours.rate / limit).toFixed(2)}; / limit with folder fsync: ${(ours.rate / limitDirSync).toFixed(2)}`);
@@ -207,10 +210,10 @@ async function mkdirp(dir: string): Promise<void> {
 
 async function fileSystemOf(dir: string): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn("stat", ["-f", "-c", "%T", dir], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("df", ["--output=fstype", dir], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.on("close", () => resolve(out.trim() || "unknown fs"));
+    child.on("close", () => resolve(out.trim().split("\n").at(-1) || "unknown fs"));
     child.on("error", () => resolve("unknown fs"));
   });
 }
