@@ -60,14 +60,17 @@ export function checkMemoryPath(input: string, { requireExtension = true }: { re
 }
 
 /**
- * Resolves a checked memory path to an absolute path under `realRoot` (the root's realpath), and
- * refuses it when the file or any existing folder on the way is a symlink that resolves outside
- * the root. A symlink that stays inside the root is followed like any path.
+ * Resolves a checked memory path to the canonical absolute path it lands on under `realRoot` (the
+ * root's realpath): symlinks in the existing part resolved, the part that does not exist yet
+ * appended. Refuses it when the file or any existing folder on the way is a symlink that resolves
+ * outside the root. A symlink that stays inside the root is followed like any path, so two names
+ * for one file resolve (and lock) the same.
  */
 export async function resolveInsideRoot(realRoot: string, memoryPath: string, expect: "file" | "folder" = "file"): Promise<string> {
   const absolute = path.join(realRoot, ...memoryPath.split("/"));
   // The deepest part of the path that exists decides where the rest would land.
   let existing = absolute;
+  const missingTail: string[] = [];
   for (;;) {
     try {
       const resolved = await realpath(existing);
@@ -78,7 +81,7 @@ export async function resolveInsideRoot(realRoot: string, memoryPath: string, ex
         });
       }
       if (existing === absolute && expect === "file") await refuseNonFile(absolute, memoryPath);
-      return absolute;
+      return path.join(resolved, ...missingTail);
     } catch (error) {
       if (error instanceof MemoryPathError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
@@ -90,6 +93,7 @@ export async function resolveInsideRoot(realRoot: string, memoryPath: string, ex
             fix: "Remove the symlink; memory files and folders must be real and inside the memory root.",
           });
         }
+        missingTail.unshift(path.basename(existing));
         existing = path.dirname(existing);
         continue;
       }
@@ -106,7 +110,7 @@ export async function resolveInsideRoot(realRoot: string, memoryPath: string, ex
 
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+  return relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 async function refuseNonFile(absolute: string, memoryPath: string): Promise<void> {

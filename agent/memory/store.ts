@@ -218,7 +218,7 @@ export class FileMemoryStore implements MemoryStore {
   ): Promise<void> {
     const realRoot = await this.ready();
     const file = await this.#resolve(memoryPath);
-    await withLock(this.#lockFile(realRoot, memoryPath), memoryPath, this.#lock, async (lock) => {
+    await withLock(this.#lockFile(realRoot, file), memoryPath, this.#lock, async (lock) => {
       const current = readCurrent ? await readIfPresent(file) : undefined;
       const content = await next(current);
       if (content === undefined || content === current) return;
@@ -236,9 +236,11 @@ export class FileMemoryStore implements MemoryStore {
     return resolveInsideRoot(await this.ready(), memoryPath);
   }
 
-  #lockFile(realRoot: string, memoryPath: string): string {
-    let name = memoryPath.replaceAll("%", "%25").replaceAll("/", "%2F");
-    if (name.length > 160) name = `${name.slice(0, 120)}-${createHash("sha256").update(memoryPath).digest("hex").slice(0, 24)}`;
+  /** One lock per file: named after its canonical path, so every name of a file takes the same lock. */
+  #lockFile(realRoot: string, file: string): string {
+    const key = path.relative(realRoot, file).split(path.sep).join("/");
+    let name = key.replaceAll("%", "%25").replaceAll("/", "%2F");
+    if (name.length > 160) name = `${name.slice(0, 120)}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
     return path.join(realRoot, LOCKS_FOLDER, `${name}.lock`);
   }
 

@@ -169,6 +169,22 @@ describe("FileMemoryStore refuses unsafe paths, and writes nothing", () => {
       const store = await openMemoryStore({ root, instance: "CLAWDINATOR-1" });
       await store.write("alias/x.md", "through the alias");
       assert.equal(await readFile(path.join(root, "real/x.md"), "utf8"), "through the alias");
+      assert.deepEqual(await store.list("alias"), ["alias/x.md"]);
+
+      // Both names of the file take the same lock: no lost update through an alias.
+      const waiter = await openMemoryStore({ root, instance: "CLAWDINATOR-2", lockWaitMs: 100 });
+      let letGo!: () => void;
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const held = store.edit("alias/x.md", (text) => {
+        entered();
+        return new Promise<string>((resolve) => (letGo = () => resolve(`${text}, edited`)));
+      });
+      await inside;
+      await assert.rejects(waiter.write("real/x.md", "behind its back"), MemoryLockTimeoutError);
+      letGo();
+      await held;
+      assert.equal(await store.read("real/x.md"), "through the alias, edited");
     });
   });
 
