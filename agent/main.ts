@@ -5,6 +5,7 @@ import { NotConfiguredBrain } from "./brain/not-configured.ts";
 import type { Brain } from "./brain/types.ts";
 import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
 import { ConfigError } from "./config/errors.ts";
+import { routeConsoleToLog } from "./console.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
@@ -48,6 +49,26 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const sink = io.logSink ?? new ScrubbingSink(2);
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: config.logLevel, sink, name: config.instance });
+  const restoreConsole = routeConsoleToLog(log);
+  try {
+    await serve({ config, source, secrets, sink, log, io, startedAt });
+  } finally {
+    restoreConsole();
+  }
+}
+
+interface Surroundings {
+  readonly config: Config;
+  readonly source: string;
+  readonly secrets: Secrets;
+  readonly sink: ScrubbingSink;
+  readonly log: Logger;
+  readonly io: AgentIo;
+  readonly startedAt: Date;
+}
+
+/** Opens memory, transport, brain and router, and serves until the transport ends or the signal aborts. */
+async function serve({ config, source, secrets, sink, log, io, startedAt }: Surroundings): Promise<void> {
   const memory = await openMemory(config, source, log);
 
   const transport = createTransport(config, secrets, io, log);

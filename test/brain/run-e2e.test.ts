@@ -68,6 +68,25 @@ describe("clawdinator run with an Anthropic key, against the local Anthropic fak
     });
   });
 
+  it("keeps stderr JSON-only and stdout the answers when the SDK prints a deprecation warning itself", async () => {
+    await withTempDir(async (dir) => {
+      const config = path.join(dir, "config.json");
+      // A model on the SDK's own deprecation list: the SDK console.warns before every request.
+      await writeFile(config, JSON.stringify({ memoryDir: "memory", endpoints: { anthropic: fake.baseUrl }, models: { voice: "claude-sonnet-4-5" } }));
+      fake.enqueue(reply.text("Still here."));
+      const result = await runCli(["run", "--config", config], { input: "hello\n", env: { ANTHROPIC_API_KEY: KEY } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "Still here.");
+      const stderrLines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+      const notJson = stderrLines.filter((line) => !line.startsWith("{"));
+      assert.deepEqual(notJson, [], "every stderr line is a log line");
+      const warning = logLines(result.stderr).find((l) => l.component === "console");
+      assert.ok(warning, "the SDK's warning became a log line");
+      assert.equal(warning.level, 40);
+      assert.match(String(warning.msg), /claude-sonnet-4-5' is deprecated/);
+    });
+  });
+
   it("stops with exit 2 naming workspaceDir when the workspace is missing", async () => {
     await withTempDir(async (dir) => {
       const config = path.join(dir, "config.json");
