@@ -258,7 +258,11 @@ async function readLockFile(file: string): Promise<ReadResult> {
 /**
  * Creates `file` holding `record` unless it exists: true when this call created it. O_EXCL create
  * is atomic on local file systems and on NFSv4.1 (exactly-once through the session). A reader may
- * catch the file empty for an instant, which counts as held (see isStale).
+ * catch the file empty for an instant, which counts as held (see isStale). A holder killed between
+ * the create and the write leaves an empty lock with no pid to check: it is broken once its mtime is
+ * a lease old, so the stale bound still holds. (Writing the record to a temp file and link(2)-ing it
+ * into place closes that window but cost a fifth of the edit rate in bench/memory.ts; the window is
+ * two system calls wide.)
  */
 async function createExclusive(file: string, record: LockRecord, folderMade = false): Promise<boolean> {
   let handle: FileHandle;
