@@ -39,8 +39,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
 };
 
 function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
-  const rows = Object.values(COMMANDS).map((c) => `  clawdinator ${c.usage.padEnd(width)}  ${c.summary}`);
+  // Usage on one line, what it does on the next: some usages are long, and padding them into
+  // columns made every row wider than a terminal.
+  const rows = Object.values(COMMANDS).map((c) => `  clawdinator ${c.usage}\n      ${c.summary}`);
   return ["usage:", ...rows, "", "Environment: CLAWDINATOR_CONFIG (config file), CLAWDINATOR_DEBUG=1 (stack traces)."].join("\n");
 }
 
