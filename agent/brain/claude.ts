@@ -7,9 +7,10 @@ import type { Tool, ToolRegistry } from "../tools/registry.ts";
 import type { ToolContext, ToolResult } from "../tools/types.ts";
 import type { IncomingMessage, Reply } from "../transport/types.ts";
 import { ConversationStore, type ConversationHistory } from "./conversations.ts";
-import { describeModelFailure } from "./failures.ts";
+import { describeModelFailure, describeTurnTimeout } from "./failures.ts";
 import { gistText } from "./gist.ts";
 import type { SystemPrompt } from "./prompt.ts";
+import { KeyedSerializer } from "./serial.ts";
 import type { Brain } from "./types.ts";
 import { asData } from "./untrusted.ts";
 
@@ -27,6 +28,12 @@ export interface BrainLimits {
   readonly timeoutMs: number;
   /** Retries on 429, 5xx, 529, timeouts and connection errors, as the SDK's `maxRetries`. */
   readonly maxRetries: number;
+  /**
+   * One whole turn (every model call, retry and tool of one message), from when it starts (after
+   * earlier turns of its conversation). At the deadline the request in flight is cancelled and no
+   * further tool runs.
+   */
+  readonly turnTimeoutMs: number;
 }
 
 export interface ClaudeBrainOptions {
@@ -70,12 +77,16 @@ type ToolResultBlockParam = Anthropic.ToolResultBlockParam;
  * tool output, summaries of earlier turns) is fenced as data. Internal messages are never offered
  * write tools, and once a tool brings third-party text into a turn, write tools are withdrawn for
  * the rest of it. A tool the model asks for that was not offered is refused, whatever it says.
+ *
+ * Turns of one conversation run one at a time, in arrival order, so each sees the exchanges before
+ * it; different conversations run concurrently. Each turn has a deadline (`turnTimeoutMs`).
  */
 export class ClaudeBrain implements Brain {
   readonly status: IntegrationStatus;
   private readonly options: ClaudeBrainOptions;
   private readonly client: Anthropic;
   private readonly conversations: ConversationStore;
+  private readonly turns = new KeyedSerializer();
   private readonly now: () => Date;
   private gists: Promise<void> = Promise.resolve();
   private gistsPending = 0;
@@ -104,7 +115,22 @@ export class ClaudeBrain implements Brain {
     };
   }
 
-  async respond(message: IncomingMessage): Promise<Reply> {
+  respond(message: IncomingMessage): Promise<Reply> {
+    return this.turns.run(message.conversation, () => this.turn(message));
+  }
+
+  /** One turn under its deadline: the timer aborts `signal`, which cancels the SDK call in flight. */
+  private async turn(message: IncomingMessage): Promise<Reply> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.limits.turnTimeoutMs);
+    try {
+      return await this.answer(message, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async answer(message: IncomingMessage, deadline: AbortSignal): Promise<Reply> {
     const { limits, log: baseLog } = this.options;
     const log = baseLog.child({ component: "brain", conversation: message.conversation, message: message.id });
     const history = this.conversations.history(message.conversation);
@@ -119,20 +145,26 @@ export class ClaudeBrain implements Brain {
     let steps = 0;
     const usage = { input: 0, output: 0 };
 
-    while (steps < limits.maxSteps) {
+    while (steps < limits.maxSteps && !deadline.aborted) {
       steps++;
       const offered = this.options.tools.offered({ allowMutating });
       let response: Anthropic.Message;
       try {
-        response = await this.client.messages.create({
-          model: this.options.model,
-          max_tokens: limits.maxOutputTokens,
-          // The prompt is the same for every call: cached, it is billed once per few minutes, not per step.
-          system: [{ type: "text", text: this.options.systemPrompt.text, cache_control: { type: "ephemeral" } }],
-          messages,
-          ...(offered.length > 0 ? { tools: offered.map(toAnthropicTool) } : {}),
-        });
+        response = await this.client.messages.create(
+          {
+            model: this.options.model,
+            max_tokens: limits.maxOutputTokens,
+            // The prompt is the same for every call: cached, it is billed once per few minutes, not per step.
+            system: [{ type: "text", text: this.options.systemPrompt.text, cache_control: { type: "ephemeral" } }],
+            messages,
+            ...(offered.length > 0 ? { tools: offered.map(toAnthropicTool) } : {}),
+          },
+          // Also cuts short the SDK's wait between retries.
+          { signal: deadline },
+        );
       } catch (error) {
+        // The deadline cancelled the call (the SDK's APIUserAbortError); told below.
+        if (deadline.aborted) break;
         const failure = describeModelFailure(error, { ...limits, baseURL: this.options.baseURL });
         if (!failure) throw error;
         log.warn({ err: error, failure: failure.code, status: failure.status, steps }, "model call failed after retries");
@@ -146,20 +178,30 @@ export class ClaudeBrain implements Brain {
         break;
       }
       messages.push({ role: "assistant", content: response.content });
-      const round = await this.runTools(uses, offered, { message, attachments, log });
-      toolsUsed.push(...uses.map((use) => use.name));
+      const round = await this.runTools(uses, offered, { message, attachments, log, deadline });
+      toolsUsed.push(...uses.slice(0, round.results.length).map((use) => use.name));
       if (round.thirdPartyText) allowMutating = false;
       messages.push({ role: "user", content: round.results });
     }
 
-    const text =
-      answer ??
-      `I stopped after ${limits.maxSteps} steps without a final answer (the brain.maxSteps limit)` +
+    let text: string;
+    if (answer !== undefined) {
+      text = answer;
+    } else if (deadline.aborted) {
+      const failure = describeTurnTimeout({ turnTimeoutMs: limits.turnTimeoutMs, steps, tools: toolsUsed });
+      log.warn({ failure: failure.code, steps, tools: toolsUsed, turnTimeoutMs: limits.turnTimeoutMs }, "turn deadline reached");
+      text = failure.userMessage;
+    } else {
+      text =
+        `I stopped after ${limits.maxSteps} steps without a final answer (the brain.maxSteps limit)` +
         `${toolsUsed.length > 0 ? `; tools used: ${[...new Set(toolsUsed)].join(", ")}` : ""}. ` +
         "Ask me to continue, or narrow the question.";
+    }
     // A transport cannot post an empty message; say so rather than stay silent.
     const replyText = [text, ...attachments].filter((part) => part !== "").join("\n") || "(the model answered with nothing)";
     log.info({ steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined }, "answered");
+    // Recorded even after a deadline: the gist is the record of the turn (the maintainer asked,
+    // was told it took too long), not an action the model chose.
     this.remember(message, userText, text, toolsUsed, log);
     return { text: replyText };
   }
@@ -182,15 +224,21 @@ export class ClaudeBrain implements Brain {
   /**
    * Answers one round of tool calls, in order. A call for a tool this turn was not offered is
    * refused without running anything. Attachments (gifs) are collected into `turn.attachments`.
+   * Once the turn's deadline has passed no further tool runs: `results` then covers only the
+   * calls before it (a tool already running finishes; tools take no signal).
    */
   private async runTools(
     uses: readonly ToolUseBlock[],
     offered: readonly Tool[],
-    turn: { message: IncomingMessage; attachments: string[]; log: Logger },
+    turn: { message: IncomingMessage; attachments: string[]; log: Logger; deadline: AbortSignal },
   ): Promise<{ results: ToolResultBlockParam[]; thirdPartyText: boolean }> {
     const results: ToolResultBlockParam[] = [];
     let thirdPartyText = false;
     for (const use of uses) {
+      if (turn.deadline.aborted) {
+        turn.log.warn({ tool: use.name, skipped: uses.length - results.length }, "turn deadline reached; tool calls skipped");
+        break;
+      }
       const tool = offered.find((t) => t.name === use.name);
       const result = tool
         ? await this.runTool(tool, use, turn.message, turn.attachments, turn.log)

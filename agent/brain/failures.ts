@@ -13,7 +13,7 @@ import {
  * 529, timeouts, connection errors) as often as `brain.maxRetries` allows; these are the failures
  * left after that. Decided by the SDK's error classes, never by message text.
  */
-export type ModelFailureCode = "rate-limited" | "overloaded" | "server-error" | "timeout" | "unreachable" | "auth";
+export type ModelFailureCode = "rate-limited" | "overloaded" | "server-error" | "timeout" | "unreachable" | "auth" | "turn-timeout";
 
 export interface ModelFailure {
   readonly code: ModelFailureCode;
@@ -72,6 +72,29 @@ export function describeModelFailure(error: unknown, context: FailureContext): M
     };
   }
   return undefined;
+}
+
+export interface TurnTimeoutContext {
+  readonly turnTimeoutMs: number;
+  /** Model calls made before the deadline. */
+  readonly steps: number;
+  /** Tools that ran before the deadline, in order (repeats allowed). */
+  readonly tools: readonly string[];
+}
+
+/**
+ * The whole turn ran past `brain.turnTimeoutMs`: the request in flight was cancelled and no further
+ * tool ran. Said plainly, with what did happen, so the maintainer knows what state things are in.
+ */
+export function describeTurnTimeout(context: TurnTimeoutContext): ModelFailure {
+  const calls = `${context.steps} model ${context.steps === 1 ? "call" : "calls"}`;
+  const tools = context.tools.length > 0 ? `; tools that ran: ${[...new Set(context.tools)].join(", ")}` : "";
+  return {
+    code: "turn-timeout",
+    userMessage:
+      `This took longer than the ${duration(context.turnTimeoutMs)} I allow for one answer (brain.turnTimeoutMs), so I stopped ` +
+      `after ${calls}${tools}; nothing more ran after that. Ask again, or ask something smaller.`,
+  };
 }
 
 function duration(ms: number): string {

@@ -48,6 +48,11 @@ export const BrainSchema = z.strictObject({
   timeoutMs: z.number().int().min(1).max(600_000).default(60_000),
   /** Retries on 429, 5xx, 529 overloaded, timeouts and connection errors; the SDK's `maxRetries`. */
   maxRetries: z.number().int().min(0).max(10).default(2),
+  /**
+   * One whole turn (all model calls, retries and tools for one message); at the deadline the
+   * request in flight is cancelled, no further tool runs, and the maintainer is told.
+   */
+  turnTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(180_000),
 });
 
 export const GithubAppSchema = z.strictObject({
@@ -183,6 +188,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "brain.maxOutputTokens": "1500",
   "brain.timeoutMs": "60000",
   "brain.maxRetries": "2",
+  "brain.turnTimeoutMs": "180000",
   "discord.guilds": '{ "1456350064065904867": { "channels": { "clawdributors-test": { "allow": true, "requireMention": true } } } }',
   "discord.dm.enabled": "false",
   "discord.startChannel": '"clawdributors-test"',

@@ -55,6 +55,7 @@ export const TEST_LIMITS: BrainLimits = {
   maxOutputTokens: 512,
   timeoutMs: 5_000,
   maxRetries: 2,
+  turnTimeoutMs: 30_000,
 };
 
 export const FIXED_NOW = new Date("2026-11-24T13:37:00Z");
