@@ -7,7 +7,7 @@ import { ImagePipelineError } from "./errors.ts";
 
 /**
  * The attribute of `config.system.build` that is the EC2 image on nixpkgs 25.11: defined by
- * `nixos/maintainers/scripts/ec2/amazon-image.nix` (imported by nix/modules), a directory with the
+ * `nixos/maintainers/scripts/ec2/amazon-image.nix` (the host configuration must import it), a directory with the
  * disk image and `nix-support/image-info.json`. Its format must be raw (`amazonImage.format = "raw"`)
  * for `ebs-direct`.
  */
