@@ -56,6 +56,11 @@ export const command: CliCommand = {
     }
     const handler = SUBCOMMANDS[subcommand];
     if (!handler) throw new UsageError(`unknown image command "${subcommand}"; run \`clawdinator image --help\``);
+    // `clawdinator help` advertises `image <subcommand> --help`: the usage covers every subcommand.
+    if (rest.includes("--help")) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     const { options, positional } = parseOptions(rest, OPTIONS, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; options are written --name value`);
     const steps: StepsModule = await import("../../providers/nixos-ami/steps.ts");
