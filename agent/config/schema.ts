@@ -2,8 +2,9 @@ import { z } from "zod";
 import { MEMORY_DEFAULTS } from "../memory/defaults.ts";
 
 /**
- * The agent's configuration: the JSON document the NixOS module writes from
- * `services.clawdinator.config`, and the file a local run may pass with `--config`.
+ * The agent's configuration: the `config.json` of an instance's bootstrap bundle (infra/bundle.ts
+ * writes it; a NixOS module writing it from `services.clawdinator.config` is not built yet), and
+ * the file a local run may pass with `--config`.
  * Secrets never appear here inline, only as paths to files (`*File` keys).
  * Every key has a default, so an empty object (or no file at all) is a working local setup.
  */
@@ -19,16 +20,16 @@ export const EndpointsSchema = z.strictObject({
   discordApi: httpUrl.default("https://discord.com/api"),
   /** Anthropic API base (the SDK appends `/v1/messages`). */
   anthropic: httpUrl.default("https://api.anthropic.com"),
-  /** OpenAI-compatible API base, including `/v1`. */
+  /** OpenAI-compatible API base, including `/v1`. No OpenAI client uses it yet. */
   openai: httpUrl.default("https://api.openai.com/v1"),
-  /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). */
+  /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). No GitHub client uses it yet. */
   github: httpUrl.default("https://api.github.com"),
 });
 
 export const ModelsSchema = z.strictObject({
   /** Claude model that gives CLAWDINATOR its voice. */
   voice: z.string().min(1).default("claude-sonnet-5-5"),
-  /** OpenAI/Codex model that writes code. */
+  /** OpenAI/Codex model meant to write code; only shown by `status` so far (no OpenAI client yet). */
   code: z.string().min(1).default("gpt-5-codex"),
 });
 
@@ -136,7 +137,7 @@ export const ConfigSchema = z.strictObject({
   workspaceDir: z.string().min(1).optional(),
   /**
    * Whether secrets may come from environment variables when no `*File` key is set.
-   * Meant for local runs; the NixOS module sets it to false and passes files only.
+   * Meant for local runs; an instance's config.json (infra/bundle.ts) sets it to false and passes files only.
    */
   secretsFromEnv: z.boolean().default(true),
   discordTokenFile: z.string().min(1).optional(),
