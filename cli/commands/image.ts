@@ -32,7 +32,7 @@ export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [o
   build   --flake REF --configuration NAME [--nix BIN]          nix build of the raw image; prints identity and path
   upload  (--flake REF --configuration NAME | --image FILE) --bucket B [--key-prefix P]
                                                                multipart upload to S3 (skipped when already there)
-  import  (--flake REF --configuration NAME | --image FILE) --bucket B --region R
+  import  (--flake REF --configuration NAME | --image FILE) --region R [--bucket B (vm-import)]
           [--method ebs-direct|vm-import] [--name-prefix P] [--keep N] [--boot-mode M] [--architecture A] [--timeout 60m]
                                                                the whole pipeline: adopt, build, snapshot, register, prune
   ls      --region R [--name-prefix P]                         the AMIs this pipeline made, newest first

@@ -72,8 +72,10 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
   } else if (imagePath === undefined && (flake === undefined || nixosConfiguration === undefined)) {
     fail(flake === undefined ? "flake" : "nixosConfiguration", "set flake and nixosConfiguration (what to build), or imagePath (a prebuilt raw image)");
   }
+  const importMethod = oneOf("importMethod", IMPORT_METHODS, DEFAULTS.importMethod);
   const bucket = text("bucket");
-  if (bucket === undefined) fail("bucket", "name the S3 bucket that holds raw images");
+  // Only VM Import reads the image from S3; EBS direct writes the snapshot itself.
+  if (bucket === undefined && importMethod === "vm-import") fail("bucket", 'name the S3 bucket that holds raw images (importMethod "vm-import" reads the image from S3)');
   const region = text("region");
   if (region === undefined) fail("region", 'set the AWS region, e.g. "eu-central-1"');
 
@@ -131,7 +133,7 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
     bootMode: oneOf("bootMode", BOOT_MODES, DEFAULTS.bootMode),
     namePrefix,
     tags,
-    importMethod: oneOf("importMethod", IMPORT_METHODS, DEFAULTS.importMethod),
+    importMethod,
     keep: typeof keep === "number" ? keep : DEFAULTS.keep,
     vmImportRoleName: text("vmImportRoleName", DEFAULTS.vmImportRoleName) ?? DEFAULTS.vmImportRoleName,
     nixBinary: text("nixBinary", DEFAULTS.nixBinary) ?? DEFAULTS.nixBinary,

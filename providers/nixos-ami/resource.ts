@@ -22,8 +22,8 @@ export interface NixosAmiArgs {
    * so a different file replaces the image.
    */
   imagePath?: pulumi.Input<string>;
-  /** S3 bucket for raw images (used by `vm-import`). */
-  bucket: pulumi.Input<string>;
+  /** S3 bucket for raw images; required by `vm-import`, unused by `ebs-direct`. */
+  bucket?: pulumi.Input<string>;
   /** @default "images/" */
   keyPrefix?: pulumi.Input<string>;
   /** AWS region of the AMI. Changing it replaces the image. */

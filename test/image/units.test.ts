@@ -25,12 +25,23 @@ describe("inputs", () => {
     assert.deepEqual(inputs.tuning, DEFAULT_TUNING);
   });
 
+  it("asks for a bucket only where VM Import reads the image from S3", () => {
+    assert.deepEqual(normalizeInputs({ flake: ".", nixosConfiguration: "c", region: "r", importMethod: "ebs-direct" }).failures, []);
+    const { failures } = normalizeInputs({ flake: ".", nixosConfiguration: "c", region: "r", importMethod: "vm-import" });
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["bucket"],
+    );
+    assert.match(failures[0]?.reason ?? "", /vm-import/);
+  });
+
   it("names the property and the fix", () => {
     const failures = normalizeInputs({
       flake: ".",
       nixosConfiguration: "c",
       imagePath: "/x.raw",
       region: "r",
+      importMethod: "vm-import",
       tags: { "clawdinator:identity": "x" },
       endpoints: { ec2: "localhost:1" },
       tuning: { ebsWorkers: 0 },
