@@ -8,6 +8,8 @@ interface CommandEntry {
   readonly summary: string;
   readonly usage: string;
   readonly load: () => Promise<{ command: CliCommand }>;
+  /** The command prints a fuller help of its own for `--help`. */
+  readonly ownHelp?: boolean;
 }
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
@@ -30,6 +32,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "build, upload and import the NixOS image as an AMI; list and prune old images",
     usage: "image build|upload|import|ls|prune [--help]",
     load: () => import("./commands/image.ts"),
+    ownHelp: true,
   },
   bootstrap: {
     summary: "pack and upload one instance's bootstrap bundle outside pulumi up (repair)",
@@ -55,6 +58,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!entry) {
     process.stderr.write(`clawdinator: unknown command "${name}"\n${usage()}\n`);
     return 2;
+  }
+  // `--help` anywhere before a `--` (after it, the flags belong to the command `memory edit` runs).
+  const ownArgs = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (!entry.ownHelp && ownArgs.some((arg) => arg === "--help" || arg === "-h")) {
+    process.stdout.write(`usage: clawdinator ${entry.usage}\n  ${entry.summary}\n`);
+    return 0;
   }
   const controller = new AbortController();
   const stop = (): void => controller.abort();

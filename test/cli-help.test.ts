@@ -1,8 +1,10 @@
 // `clawdinator help` promises `--help` on image subcommands; each must print the usage and exit 0,
 // not reject `--help` as an unknown option.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { it } from "node:test";
-import { runCli } from "./helpers/cli.ts";
+import { runCli, withTempDir } from "./helpers/cli.ts";
 
 it("the top-level help advertises --help on image subcommands", async () => {
   const result = await runCli(["help"]);
@@ -24,4 +26,23 @@ it("an unknown image subcommand with --help is still a usage error", async () =>
   const result = await runCli(["image", "bogus", "--help"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown image command "bogus"/);
+});
+
+for (const args of [["memory", "--help"], ["bootstrap", "upload", "--help"], ["workspace", "render", "-h"], ["run", "--help"]]) {
+  it(`${args.join(" ")} prints that command's usage and exits 0, running nothing`, async () => {
+    const result = await runCli(args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "", "no log: the agent did not start");
+    assert.match(result.stdout, new RegExp(`^usage: clawdinator ${args[0]} `));
+  });
+}
+
+it("--help after -- belongs to the command memory edit runs", async () => {
+  await withTempDir(async (root) => {
+    const result = await runCli(["memory", "edit", "notes.md", "--root", root, "--", "cat", "--help"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /usage: clawdinator memory/);
+    // cat saw --help: its own help text became the file's content.
+    assert.match(await readFile(path.join(root, "notes.md"), "utf8"), /cat/i);
+  });
 });
