@@ -190,13 +190,13 @@ function integrationStatus(
     },
     brain.status,
     secrets.openaiApiKey
-      ? { name: "openai", state: "configured", detail: `model ${config.models.code} at ${config.endpoints.openai}` }
+      ? { name: "openai", state: "configured", detail: `key set, model ${config.models.code} at ${config.endpoints.openai}; no tool in this build calls it yet` }
       : { name: "openai", state: "offline", detail: `no API key: ${howToConfigure("openaiApiKey")}` },
     config.githubApp && secrets.githubAppPrivateKey
       ? {
           name: "github",
           state: "configured",
-          detail: `App ${config.githubApp.appId}, installation ${config.githubApp.installationId} at ${config.endpoints.github}`,
+          detail: `App ${config.githubApp.appId}, installation ${config.githubApp.installationId} at ${config.endpoints.github}; no tool in this build reads GitHub yet`,
         }
       : { name: "github", state: "offline", detail: 'no GitHub App: set "githubApp" {appId, installationId, privateKeyFile}' },
     {

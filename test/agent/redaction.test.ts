@@ -61,6 +61,8 @@ describe("log redaction", () => {
         input: `status\nmy key is ${openaiKey}\n${discordToken}\n`,
       });
       assert.equal(result.code, 0, result.stderr);
+      // status is honest about a key that nothing uses yet.
+      assert.match(result.stdout, /openai\s+configured\s+key set, model \S+ at \S+; no tool in this build calls it yet/);
       assert.ok(logLines(result.stderr).length >= 3, "the log was written");
       for (const secret of [anthropicKey, openaiKey]) {
         assert.ok(!result.stderr.includes(secret), `secret ${secret} leaked into the log`);
