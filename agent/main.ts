@@ -16,7 +16,6 @@ import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
 import type { MemoryStore } from "./memory/types.ts";
 import { answerOn, Router } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
-import { DiscordTransport } from "./transport/discord.ts";
 import { ShellTransport } from "./transport/shell.ts";
 import type { Transport } from "./transport/types.ts";
 
@@ -71,7 +70,7 @@ interface Surroundings {
 async function serve({ config, source, secrets, sink, log, io, startedAt }: Surroundings): Promise<void> {
   const memory = await openMemory(config, source, log);
 
-  const transport = createTransport(config, secrets, io, log);
+  const transport = await createTransport(config, secrets, io, log);
   // `status` is read lazily by the brain's status tool, after it exists.
   const brain = await createBrain({
     config,
@@ -107,8 +106,10 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   log.info({ uptimeMs: Date.now() - startedAt.getTime() }, "stopped");
 }
 
-function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger): Transport {
+/** Discord when a token is set (discord.js, ~200 ms to load, is imported only then), the shell otherwise. */
+async function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger): Promise<Transport> {
   if (secrets.discordToken) {
+    const { DiscordTransport } = await import("./transport/discord.ts");
     const { users, roles } = config.access.maintainers;
     if (users.length === 0 && roles.length === 0) {
       log.warn('no maintainers configured: nobody on Discord will get an answer (set "access.maintainers.users" or ".roles")');
