@@ -1,5 +1,6 @@
 // Finding an AMI an earlier run (or another stack) already made for this identity.
 import { DescribeImagesCommand, type EC2Client, type Image } from "@aws-sdk/client-ec2";
+import { isAwsError } from "./errors.ts";
 import { TAG, tagMap } from "./tags.ts";
 
 export interface RegisteredImage {
@@ -47,7 +48,7 @@ export async function describeImage(ec2: EC2Client, amiId: string): Promise<Regi
     const image = Images.find((candidate) => candidate.State !== "deregistered");
     return image ? toRegisteredImage(image) : undefined;
   } catch (error) {
-    if (error instanceof Error && (error.name === "InvalidAMIID.NotFound" || error.name === "InvalidAMIID.Unavailable")) return undefined;
+    if (isAwsError(error, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")) return undefined;
     throw error;
   }
 }
