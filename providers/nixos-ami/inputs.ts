@@ -10,6 +10,7 @@ export const DEFAULTS = {
   keep: 2,
   vmImportRoleName: "vmimport",
   nixBinary: "nix",
+  // VM Import commonly takes 10–20 minutes.
   importTimeoutMinutes: 60,
 } as const satisfies Partial<NixosAmiInputs>;
 

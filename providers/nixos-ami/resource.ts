@@ -1,6 +1,7 @@
 // The Pulumi-facing image resource: one content-addressed NixOS AMI. The work happens in the
 // dynamic provider (provider.ts); this class only types the inputs and declares the outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "./inputs.ts";
 import { nixosAmiProvider } from "./provider.ts";
 import type { Architecture, BootMode, ImportMethod, Tuning } from "./types.ts";
 
@@ -67,9 +68,6 @@ export function timeoutMinutes(value: string | undefined, fallbackMinutes: numbe
   return total;
 }
 
-/** Default for the snapshot step; VM Import commonly takes 10–20 minutes. */
-export const DEFAULT_IMPORT_TIMEOUT_MINUTES = 60;
-
 /**
  * A NixOS image as an AMI. Built, uploaded and imported only when its identity (the image
  * derivation's store path, or a prebuilt image's SHA-256) changes; an AMI already tagged with the
@@ -86,7 +84,7 @@ export class NixosAmi extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NixosAmiArgs, opts?: pulumi.CustomResourceOptions) {
     // Dynamic providers never see the engine's timeouts, so the create timeout travels as an input.
-    const importTimeoutMinutes = timeoutMinutes(opts?.customTimeouts?.create, DEFAULT_IMPORT_TIMEOUT_MINUTES);
+    const importTimeoutMinutes = timeoutMinutes(opts?.customTimeouts?.create, DEFAULTS.importTimeoutMinutes);
     super(
       nixosAmiProvider,
       name,
