@@ -1,7 +1,7 @@
 // RegisterImage as a modern AMI, and the tags that make it findable again.
-import { setTimeout as sleep } from "node:timers/promises";
 import { CreateTagsCommand, DescribeImagesCommand, type EC2Client, RegisterImageCommand } from "@aws-sdk/client-ec2";
 import { isAwsError, ImagePipelineError } from "./errors.ts";
+import { pollUntil } from "./poll.ts";
 import type { ImageFacts } from "./tags.ts";
 import { factTags, TAG, tagMap } from "./tags.ts";
 import type { Architecture, BootMode } from "./types.ts";
@@ -64,15 +64,16 @@ export async function registerImage(ec2: EC2Client, request: RegisterRequest): P
 
 /** Waits until the AMI is `available` (instances cannot launch from a pending one). */
 export async function waitForImage(ec2: EC2Client, amiId: string, options: { deadline: number; pollMaxMs: number; signal?: AbortSignal }): Promise<void> {
-  let delay = 250;
-  for (;;) {
-    const { Images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
-    const state = Images[0]?.State;
-    if (state === "available") return;
-    if (state !== "pending")
-      throw new ImagePipelineError("REGISTER_FAILED", `AMI ${amiId} is ${state ?? "gone"}: ${Images[0]?.StateReason?.Message ?? "no reason given"}`, { amiId });
-    if (Date.now() + delay > options.deadline) throw new ImagePipelineError("IMPORT_TIMEOUT", `AMI ${amiId} is still pending`, { amiId });
-    await sleep(delay, undefined, { signal: options.signal });
-    delay = Math.min(options.pollMaxMs, delay * 2);
-  }
+  await pollUntil(
+    async () => {
+      const { Images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+      const state = Images[0]?.State;
+      if (state === "available") return true;
+      if (state !== "pending")
+        throw new ImagePipelineError("REGISTER_FAILED", `AMI ${amiId} is ${state ?? "gone"}: ${Images[0]?.StateReason?.Message ?? "no reason given"}`, { amiId });
+      return undefined;
+    },
+    () => new ImagePipelineError("IMPORT_TIMEOUT", `AMI ${amiId} is still pending`, { amiId }),
+    { deadline: options.deadline, initialMs: 250, maxMs: options.pollMaxMs, growth: 2, signal: options.signal },
+  );
 }

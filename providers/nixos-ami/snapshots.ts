@@ -1,7 +1,7 @@
 // Snapshot lookups shared by vm-import and ebs-direct.
-import { setTimeout as sleep } from "node:timers/promises";
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
 import { isAwsError, ImagePipelineError } from "./errors.ts";
+import { pollUntil } from "./poll.ts";
 import { TAG } from "./tags.ts";
 
 /** The snapshot's state, or undefined when it does not exist. */
@@ -29,15 +29,16 @@ export async function waitForSnapshot(
   snapshotId: string,
   options: { deadline: number; pollInitialMs: number; pollMaxMs: number; signal?: AbortSignal },
 ): Promise<void> {
-  let delay = Math.min(options.pollInitialMs, 1_000);
-  for (;;) {
-    const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
-    const snapshot = Snapshots[0];
-    if (snapshot?.State === "completed") return;
-    if (snapshot?.State === "error" || snapshot === undefined)
-      throw new ImagePipelineError("EBS_WRITE_FAILED", `snapshot ${snapshotId} ended in ${snapshot?.State ?? "nothing"}: ${snapshot?.StateMessage ?? "no message"}`, { snapshotId });
-    if (Date.now() + delay > options.deadline) throw new ImagePipelineError("IMPORT_TIMEOUT", `snapshot ${snapshotId} did not complete in time`, { snapshotId });
-    await sleep(delay, undefined, { signal: options.signal });
-    delay = Math.min(options.pollMaxMs, Math.round(delay * 1.5));
-  }
+  await pollUntil(
+    async () => {
+      const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+      const snapshot = Snapshots[0];
+      if (snapshot?.State === "completed") return true;
+      if (snapshot?.State === "error" || snapshot === undefined)
+        throw new ImagePipelineError("EBS_WRITE_FAILED", `snapshot ${snapshotId} ended in ${snapshot?.State ?? "nothing"}: ${snapshot?.StateMessage ?? "no message"}`, { snapshotId });
+      return undefined;
+    },
+    () => new ImagePipelineError("IMPORT_TIMEOUT", `snapshot ${snapshotId} did not complete in time`, { snapshotId }),
+    { deadline: options.deadline, initialMs: Math.min(options.pollInitialMs, 1_000), maxMs: options.pollMaxMs, growth: 1.5, signal: options.signal },
+  );
 }

@@ -1,7 +1,6 @@
 // VM Import: ImportSnapshot from the S3 object, then poll until the snapshot exists. Idempotent by
 // construction: the task is tagged with the identity and its ClientToken derives from it, so a run
 // that was killed mid-import finds its task again and waits for it instead of importing twice.
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   DescribeImportSnapshotTasksCommand,
   type EC2Client,
@@ -9,6 +8,7 @@ import {
   type ImportSnapshotTask,
 } from "@aws-sdk/client-ec2";
 import { ImagePipelineError } from "./errors.ts";
+import { pollUntil } from "./poll.ts";
 import { snapshotState } from "./snapshots.ts";
 import type { Reporter } from "./progress.ts";
 import { TAG } from "./tags.ts";
@@ -92,34 +92,35 @@ async function tasksFor(ec2: EC2Client, identity: string): Promise<ImportSnapsho
 
 /** Polls with a growing interval until the task completes, fails, or the timeout passes. */
 async function waitForImport(ec2: EC2Client, taskId: string, request: ImportRequest, report: Reporter, signal?: AbortSignal): Promise<string> {
-  const deadline = Date.now() + request.timeoutMinutes * 60_000;
-  let delay = request.pollInitialMs;
-  for (;;) {
-    const { ImportSnapshotTasks = [] } = await ec2.send(new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [taskId] }));
-    const detail = ImportSnapshotTasks[0]?.SnapshotTaskDetail;
-    const status = detail?.Status ?? "";
-    if (status === "completed") {
-      if (!detail?.SnapshotId) throw new ImagePipelineError("IMPORT_FAILED", `import task ${taskId} completed without a snapshot id`, { importTaskId: taskId });
-      report({ step: "import", message: `snapshot ${detail.SnapshotId}`, percent: 100 });
-      return detail.SnapshotId;
-    }
-    // A failed import passes `deleting` to `deleted` (not `error`, which the SDK's waiter expects).
-    if (status === "deleting" || status === "deleted" || status === "error") {
-      throw new ImagePipelineError(
-        "IMPORT_FAILED",
-        `VM Import task ${taskId} failed (${status}): ${detail?.StatusMessage ?? "AWS gave no status message"}`,
-        { importTaskId: taskId, status, statusMessage: detail?.StatusMessage, snapshotId: detail?.SnapshotId },
-      );
-    }
-    report({ step: "import", message: detail?.StatusMessage ?? status, percent: Number(detail?.Progress ?? 0) });
-    if (Date.now() + delay > deadline) {
-      throw new ImagePipelineError(
+  let last = "";
+  return pollUntil(
+    async () => {
+      const { ImportSnapshotTasks = [] } = await ec2.send(new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [taskId] }));
+      const detail = ImportSnapshotTasks[0]?.SnapshotTaskDetail;
+      const status = detail?.Status ?? "";
+      if (status === "completed") {
+        if (!detail?.SnapshotId) throw new ImagePipelineError("IMPORT_FAILED", `import task ${taskId} completed without a snapshot id`, { importTaskId: taskId });
+        report({ step: "import", message: `snapshot ${detail.SnapshotId}`, percent: 100 });
+        return detail.SnapshotId;
+      }
+      // A failed import passes `deleting` to `deleted` (not `error`, which the SDK's waiter expects).
+      if (status === "deleting" || status === "deleted" || status === "error") {
+        throw new ImagePipelineError(
+          "IMPORT_FAILED",
+          `VM Import task ${taskId} failed (${status}): ${detail?.StatusMessage ?? "AWS gave no status message"}`,
+          { importTaskId: taskId, status, statusMessage: detail?.StatusMessage, snapshotId: detail?.SnapshotId },
+        );
+      }
+      report({ step: "import", message: detail?.StatusMessage ?? status, percent: Number(detail?.Progress ?? 0) });
+      last = `${status} ${detail?.StatusMessage ?? ""}`;
+      return undefined;
+    },
+    () =>
+      new ImagePipelineError(
         "IMPORT_TIMEOUT",
-        `import task ${taskId} did not finish within ${request.timeoutMinutes} minutes (last: ${status} ${detail?.StatusMessage ?? ""}); it keeps running, and the next run resumes it. Raise customTimeouts.create to wait longer.`,
+        `import task ${taskId} did not finish within ${request.timeoutMinutes} minutes (last: ${last}); it keeps running, and the next run resumes it. Raise customTimeouts.create to wait longer.`,
         { importTaskId: taskId },
-      );
-    }
-    await sleep(delay, undefined, { signal });
-    delay = Math.min(request.pollMaxMs, Math.round(delay * 1.5));
-  }
+      ),
+    { deadline: Date.now() + request.timeoutMinutes * 60_000, initialMs: request.pollInitialMs, maxMs: request.pollMaxMs, growth: 1.5, signal },
+  );
 }

@@ -9,6 +9,7 @@ import { locateImage } from "../../providers/nixos-ami/build.ts";
 import { linearAggregate } from "../../providers/nixos-ami/ebs-direct.ts";
 import { identityDigest } from "../../providers/nixos-ami/identity.ts";
 import { DEFAULT_TUNING, DEFAULTS, normalizeInputs, UNKNOWN } from "../../providers/nixos-ami/inputs.ts";
+import { pollUntil } from "../../providers/nixos-ami/poll.ts";
 import { lineReporter } from "../../providers/nixos-ami/progress.ts";
 import { timeoutMinutes } from "../../providers/nixos-ami/resource.ts";
 import { imagesToPrune } from "../../providers/nixos-ami/retention.ts";
@@ -101,6 +102,17 @@ describe("retention choice", () => {
     assert.deepEqual(imagesToPrune(newestFirst, 2, "ami-5").map((i) => i.amiId), ["ami-2", "ami-1"]);
     assert.deepEqual(imagesToPrune(newestFirst, 0, "ami-3").map((i) => i.amiId), ["ami-5", "ami-4", "ami-2", "ami-1"]);
     assert.deepEqual(imagesToPrune(newestFirst, 10, "ami-5"), []);
+  });
+});
+
+describe("polling", () => {
+  it("checks until there is a value; a deadline that the next wait would pass ends it with the caller's error", async () => {
+    let checks = 0;
+    const value = await pollUntil(async () => (++checks === 3 ? "done" : undefined), () => new Error("late"), { deadline: Date.now() + 60_000, initialMs: 1, maxMs: 2, growth: 2 });
+    assert.deepEqual([value, checks], ["done", 3]);
+    checks = 0;
+    await assert.rejects(pollUntil(async () => void checks++, () => new Error("late"), { deadline: Date.now() - 1, initialMs: 1, maxMs: 1, growth: 1 }), /late/);
+    assert.equal(checks, 1, "one check, then no sleep past the deadline");
   });
 });
 
