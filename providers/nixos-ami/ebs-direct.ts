@@ -35,8 +35,6 @@ export interface EbsDirectResult {
   /** Blocks written (non-zero); the rest of the volume reads as zeros. */
   readonly changedBlocks: number;
   readonly totalBlocks: number;
-  /** Block payload bytes sent, retries included. */
-  readonly bytesSent: number;
   /** True when a completed snapshot of an earlier run was reused (then nothing was read). */
   readonly reused: boolean;
   /** SHA-256 of the image file, computed while reading it; empty when `reused`. */
@@ -53,7 +51,7 @@ export function linearAggregate(digests: ReadonlyMap<number, Buffer>): string {
 export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client }, request: EbsDirectRequest, report: Reporter, signal?: AbortSignal): Promise<EbsDirectResult> {
   const totalBlocks = Math.ceil(request.sizeBytes / BLOCK_SIZE);
   const reusable = await reuseOrClear(clients.ec2, request.identity, report);
-  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, bytesSent: 0, reused: true, imageSha256: "" };
+  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, reused: true, imageSha256: "" };
 
   const deadline = Date.now() + request.timeoutMinutes * 60_000;
   const started = await clients.ebs.send(
@@ -82,7 +80,7 @@ export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client },
     );
     await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, signal });
     report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
-    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, bytesSent: written.bytesSent, reused: false, imageSha256: written.imageSha256 };
+    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, reused: false, imageSha256: written.imageSha256 };
   } catch (error) {
     // An unfinished snapshot can never complete: remove it, and say so if even that fails.
     const cleanup = await deleteSnapshot(clients.ec2, snapshotId).then(
@@ -124,13 +122,12 @@ async function writeBlocks(
   request: EbsDirectRequest,
   report: Reporter,
   signal?: AbortSignal,
-): Promise<{ digests: Map<number, Buffer>; bytesSent: number; imageSha256: string }> {
+): Promise<{ digests: Map<number, Buffer>; imageSha256: string }> {
   const file = await open(request.filePath, "r");
   const whole = createHash("sha256");
   const digests = new Map<number, Buffer>();
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  let bytesSent = 0;
   try {
     for (let offset = 0; offset < request.sizeBytes && failure === undefined; offset += READ_SIZE) {
       signal?.throwIfAborted();
@@ -148,10 +145,7 @@ async function writeBlocks(
         const digest = createHash("sha256").update(block).digest();
         const progress = Math.floor((index / totalBlocks) * 100);
         const task: Promise<void> = putBlockWithRetry(ebs, snapshotId, index, block, digest, progress, request, signal)
-          .then((sent) => {
-            bytesSent += sent;
-            digests.set(index, digest);
-          })
+          .then(() => void digests.set(index, digest))
           .catch((error: unknown) => void (failure ??= { error }))
           .finally(() => inFlight.delete(task));
         inFlight.add(task);
@@ -163,10 +157,10 @@ async function writeBlocks(
     await file.close();
   }
   if (failure !== undefined) throw failure.error;
-  return { digests, bytesSent, imageSha256: whole.digest("hex") };
+  return { digests, imageSha256: whole.digest("hex") };
 }
 
-/** Writes a block; retries with full-jitter exponential backoff, since a new snapshot refuses writes for a while. Returns the bytes sent. */
+/** Writes a block; retries with full-jitter exponential backoff, since a new snapshot refuses writes for a while. */
 async function putBlockWithRetry(
   ebs: EBSClient,
   snapshotId: string,
@@ -176,11 +170,9 @@ async function putBlockWithRetry(
   progress: number,
   request: EbsDirectRequest,
   signal?: AbortSignal,
-): Promise<number> {
-  let sent = 0;
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      sent += block.length;
       await ebs.send(
         new PutSnapshotBlockCommand({
           SnapshotId: snapshotId,
@@ -193,7 +185,7 @@ async function putBlockWithRetry(
         }),
         { abortSignal: signal },
       );
-      return sent;
+      return;
     } catch (error) {
       if (signal?.aborted || isAwsError(error, "AccessDeniedException") || attempt >= request.blockAttempts) throw error;
       const ceiling = Math.min(20_000, request.retryBaseMs * 2 ** (attempt - 1));
