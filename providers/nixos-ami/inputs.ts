@@ -46,7 +46,9 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
   const failures: InputFailure[] = [];
   const fail = (property: string, reason: string): void => void failures.push({ property, reason });
 
-  const text = (name: string, fallback?: string): string | undefined => {
+  function text(name: string): string | undefined;
+  function text(name: string, fallback: string): string;
+  function text(name: string, fallback?: string): string | undefined {
     const value = raw[name];
     if (value === undefined || value === null || value === "") return fallback;
     if (typeof value !== "string") {
@@ -54,15 +56,13 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
       return fallback;
     }
     return value;
-  };
+  }
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const value = text(name, fallback);
     if (value === UNKNOWN) return fallback;
-    if (!allowed.includes(value as T)) {
-      fail(name, `"${value}" is not one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
-      return fallback;
-    }
-    return value as T;
+    const known = allowed.find((candidate) => candidate === value);
+    if (known === undefined) fail(name, `"${value}" is not one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+    return known ?? fallback;
   };
 
   const flake = text("flake");
@@ -96,7 +96,7 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
       }
   }
 
-  const endpoints: Endpoints = {};
+  const endpoints: { -readonly [K in keyof Endpoints]: string } = {};
   if (raw.endpoints !== undefined && raw.endpoints !== null) {
     if (typeof raw.endpoints !== "object") fail("endpoints", "must be an object { s3?, ec2?, ebs? }");
     else
@@ -104,23 +104,23 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
         if (value === undefined || value === null) continue;
         if (key !== "s3" && key !== "ec2" && key !== "ebs") fail(`endpoints.${key}`, "known endpoints are s3, ec2 and ebs");
         else if (typeof value !== "string" || !/^https?:\/\//.test(value)) fail(`endpoints.${key}`, `must be an http(s) URL, got ${JSON.stringify(value)}`);
-        else (endpoints as Record<string, string>)[key] = value;
+        else endpoints[key] = value;
       }
   }
 
-  const tuning: Record<string, number> = { ...DEFAULT_TUNING };
+  const tuning: { -readonly [K in keyof Tuning]: number } = { ...DEFAULT_TUNING };
   if (raw.tuning !== undefined && raw.tuning !== null) {
     if (typeof raw.tuning !== "object") fail("tuning", "must be an object");
     else
       for (const [key, value] of Object.entries(raw.tuning)) {
         if (value === undefined || value === null) continue;
-        if (!(key in DEFAULT_TUNING)) fail(`tuning.${key}`, `unknown; known: ${Object.keys(DEFAULT_TUNING).join(", ")}`);
+        if (!isTuningKey(key)) fail(`tuning.${key}`, `unknown; known: ${Object.keys(DEFAULT_TUNING).join(", ")}`);
         else if (typeof value !== "number" || !(value > 0)) fail(`tuning.${key}`, `must be a positive number, got ${JSON.stringify(value)}`);
         else tuning[key] = value;
       }
   }
 
-  const namePrefix = text("namePrefix", DEFAULTS.namePrefix) ?? DEFAULTS.namePrefix;
+  const namePrefix = text("namePrefix", DEFAULTS.namePrefix);
   if (!/^[A-Za-z0-9()[\]./\-'@_]{1,80}$/.test(namePrefix)) fail("namePrefix", "use 1–80 of the characters AMI names allow: letters, digits, ( ) [ ] . / - ' @ _");
 
   const inputs: NixosAmiInputs = {
@@ -128,7 +128,7 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
     ...(nixosConfiguration === undefined ? {} : { nixosConfiguration }),
     ...(imagePath === undefined ? {} : { imagePath }),
     bucket: bucket ?? "",
-    keyPrefix: text("keyPrefix", DEFAULTS.keyPrefix) ?? DEFAULTS.keyPrefix,
+    keyPrefix: text("keyPrefix", DEFAULTS.keyPrefix),
     region: region ?? "",
     architecture: oneOf("architecture", ARCHITECTURES, DEFAULTS.architecture),
     bootMode: oneOf("bootMode", BOOT_MODES, DEFAULTS.bootMode),
@@ -136,11 +136,15 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
     tags,
     importMethod,
     keep: typeof keep === "number" ? keep : DEFAULTS.keep,
-    vmImportRoleName: text("vmImportRoleName", DEFAULTS.vmImportRoleName) ?? DEFAULTS.vmImportRoleName,
-    nixBinary: text("nixBinary", DEFAULTS.nixBinary) ?? DEFAULTS.nixBinary,
+    vmImportRoleName: text("vmImportRoleName", DEFAULTS.vmImportRoleName),
+    nixBinary: text("nixBinary", DEFAULTS.nixBinary),
     endpoints,
     importTimeoutMinutes: typeof timeout === "number" ? timeout : DEFAULTS.importTimeoutMinutes,
-    tuning: tuning as unknown as Tuning,
+    tuning,
   };
   return { inputs, failures };
+}
+
+function isTuningKey(key: string): key is keyof Tuning {
+  return Object.hasOwn(DEFAULT_TUNING, key);
 }
