@@ -22,7 +22,7 @@ export function consoleReporter(): Reporter {
 
 export async function check(news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult<Record<string, unknown>>> {
   const { inputs, failures } = normalizeInputs(news);
-  return { inputs: { ...inputs }, failures: failures.map((failure) => ({ property: failure.property, reason: failure.reason })) };
+  return { inputs: { ...inputs }, failures };
 }
 
 /**
