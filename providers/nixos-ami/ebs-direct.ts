@@ -44,7 +44,7 @@ export interface EbsDirectResult {
 /** SHA-256 over the binary per-block digests in block order, base64: what CompleteSnapshot's LINEAR mode checks. */
 export function linearAggregate(digests: ReadonlyMap<number, Buffer>): string {
   const hash = createHash("sha256");
-  for (const index of [...digests.keys()].sort((a, b) => a - b)) hash.update(digests.get(index) as Buffer);
+  for (const [, digest] of [...digests].sort(([a], [b]) => a - b)) hash.update(digest);
   return hash.digest("base64");
 }
 
