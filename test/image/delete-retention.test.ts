@@ -1,24 +1,9 @@
 // Acceptance: delete is idempotent (AMI, snapshot and S3 object gone; a second delete is fine), and
 // retention removes the oldest images beyond the keep count, with their snapshots and objects.
 import assert from "node:assert/strict";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { after, before, describe, it } from "node:test";
 import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
-import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
-
-async function objectKeys(world: World): Promise<string[]> {
-  const s3 = new S3Client({ region: REGION, endpoint: world.s3.endpoint, forcePathStyle: true });
-  try {
-    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    return Contents.map((object) => object.Key ?? "").sort();
-  } finally {
-    s3.destroy();
-  }
-}
-
-function liveImages(world: World): string[] {
-  return [...world.ec2.state.images.values()].filter((image) => image.state !== "deregistered").map((image) => image.imageId);
-}
+import { startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {
   await world.nix.configure({ seed, sizeMiB: 8, dataMiB: 4 });
@@ -35,11 +20,11 @@ describe("delete", () => {
 
   it("removes the AMI, its snapshot and the S3 object; deleting again is fine", async () => {
     const outs = await createImage(world, "delete");
-    assert.deepEqual(await objectKeys(world), [outs.s3Key]);
+    assert.deepEqual(await world.objectKeys(), [outs.s3Key]);
     await nixosAmiProvider.delete(outs.amiId, outs);
-    assert.deepEqual(liveImages(world), []);
+    assert.deepEqual(world.liveImages(), []);
     assert.equal(world.ec2.state.snapshots.has(outs.snapshotId), false);
-    assert.deepEqual(await objectKeys(world), []);
+    assert.deepEqual(await world.objectKeys(), []);
     const deregisters = world.ec2.count("DeregisterImage");
     await nixosAmiProvider.delete(outs.amiId, outs);
     assert.equal(world.ec2.count("DeregisterImage"), deregisters + 1, "the second delete did ask, and took not-found as done");
@@ -69,18 +54,18 @@ describe("retention", () => {
     const other = await createImage(world, "other", { keep: 0, namePrefix: "other" });
     const [first, second, third, fourth] = made;
     assert.ok(first && second && third && fourth);
-    assert.deepEqual(liveImages(world).sort(), [third.amiId, fourth.amiId, other.amiId].sort());
+    assert.deepEqual(world.liveImages().sort(), [third.amiId, fourth.amiId, other.amiId].sort());
     for (const gone of [first, second]) {
       assert.equal(world.ec2.state.snapshots.has(gone.snapshotId), false, `${gone.snapshotId} deleted`);
     }
-    assert.deepEqual(await objectKeys(world), [third.s3Key, fourth.s3Key, other.s3Key].sort());
+    assert.deepEqual(await world.objectKeys(), [third.s3Key, fourth.s3Key, other.s3Key].sort());
   });
 
   it("a lower keep applied by update removes more", async () => {
     const current = await createImage(world, "r4", { keep: 1, namePrefix: "kept" });
     const checked = await nixosAmiProvider.check({}, world.inputs({ importMethod: "vm-import", keep: 0, namePrefix: "kept" }));
     await nixosAmiProvider.update(current.amiId, current, checked.inputs ?? {});
-    assert.ok(liveImages(world).includes(current.amiId), "the current image stays whatever keep says");
-    assert.equal(liveImages(world).filter((id) => world.ec2.state.images.get(id)?.name.startsWith("kept-")).length, 1);
+    assert.ok(world.liveImages().includes(current.amiId), "the current image stays whatever keep says");
+    assert.equal(world.liveImages().filter((id) => world.ec2.state.images.get(id)?.name.startsWith("kept-")).length, 1);
   });
 });

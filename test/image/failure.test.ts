@@ -1,27 +1,12 @@
 // Acceptance: a failed import is a clear error quoting AWS's StatusMessage and leaves nothing behind;
 // so does a failed EBS-direct write; a missing or failing nix says what to do, with the log's tail.
 import assert from "node:assert/strict";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { after, before, describe, it } from "node:test";
 import { ImagePipelineError } from "../../providers/nixos-ami/errors.ts";
 import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
-import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
+import { startWorld, type World } from "./harness.ts";
 
 const AWS_MESSAGE = "ClientError: Disk validation failed [We do not have access to the given resource. Reason 403 Forbidden]";
-
-async function objectsInBucket(world: World): Promise<string[]> {
-  const s3 = new S3Client({ region: REGION, endpoint: world.s3.endpoint, forcePathStyle: true });
-  try {
-    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    return Contents.map((object) => object.Key ?? "");
-  } finally {
-    s3.destroy();
-  }
-}
-
-function liveImages(world: World): string[] {
-  return [...world.ec2.state.images.values()].filter((image) => image.state !== "deregistered").map((image) => image.imageId);
-}
 
 async function createWith(world: World, overrides: Record<string, unknown>) {
   const checked = await nixosAmiProvider.check({}, world.inputs(overrides));
@@ -46,8 +31,8 @@ describe("failures", () => {
       return true;
     });
     assert.equal(world.ec2.state.snapshots.size, 0);
-    assert.deepEqual(liveImages(world), []);
-    assert.deepEqual(await objectsInBucket(world), []);
+    assert.deepEqual(world.liveImages(), []);
+    assert.deepEqual(await world.objectKeys(), []);
     assert.match([...world.ec2.state.importTasks.values()][0]?.status ?? "", /^deleting|deleted$/);
   });
 
@@ -73,7 +58,7 @@ describe("failures", () => {
     const started = world.ec2.count("StartSnapshot");
     assert.equal(started, 1);
     assert.deepEqual([...world.ec2.state.snapshots.values()].map((s) => [s.snapshotId, s.origin, s.state]), [], "the snapshot was deleted");
-    assert.deepEqual(liveImages(world), []);
+    assert.deepEqual(world.liveImages(), []);
   });
 
   it("nix missing: says to install it or set nixBinary", async () => {

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { startEc2Fake, type Ec2Fake } from "../fakes/ec2/index.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -115,6 +116,10 @@ export interface World {
   readonly nix: FakeNix;
   /** Raw resource inputs (as the engine would pass them) pointing at the fakes. */
   inputs(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** AMI ids at the fake that are not deregistered. */
+  liveImages(): string[];
+  /** The keys in the images bucket, sorted. */
+  objectKeys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -139,6 +144,16 @@ export async function startWorld(options: { seed?: string; importDurationMs?: nu
       tuning: { pollInitialMs: 50, pollMaxMs: 200, retryBaseMs: 20 },
       ...overrides,
     }),
+    liveImages: () => [...ec2.state.images.values()].filter((image) => image.state !== "deregistered").map((image) => image.imageId),
+    objectKeys: async () => {
+      const client = new S3Client({ region: REGION, endpoint: s3.endpoint, forcePathStyle: true });
+      try {
+        const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+        return Contents.map((object) => object.Key ?? "").sort();
+      } finally {
+        client.destroy();
+      }
+    },
     close: async () => {
       await Promise.all([s3.close(), ec2.close()]);
       await rm(dir, { recursive: true, force: true });

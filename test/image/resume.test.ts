@@ -28,10 +28,6 @@ function createThenKill(inputs: Record<string, unknown>, killWhen: RegExp): Prom
   );
 }
 
-function liveImages(world: World): string[] {
-  return [...world.ec2.state.images.values()].filter((image) => image.state !== "deregistered").map((image) => image.imageId);
-}
-
 describe("an interrupted run resumes", () => {
   let world: World;
   before(async () => {
@@ -55,7 +51,7 @@ describe("an interrupted run resumes", () => {
     assert.equal(world.ec2.count("ImportSnapshot"), 1, "no second ImportSnapshot");
     assert.equal(world.ec2.state.importTasks.size, 1, "one import task");
     assert.equal(world.ec2.state.snapshots.size, 1, "one snapshot");
-    assert.deepEqual(liveImages(world), [outs.amiId], "one AMI");
+    assert.deepEqual(world.liveImages(), [outs.amiId], "one AMI");
     assert.equal(task.snapshotId, outs.snapshotId, "the AMI is built on the resumed task's snapshot");
     assert.equal(world.s3.uploads().length, uploadsBefore, "the upload was not repeated");
   });
