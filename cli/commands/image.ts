@@ -67,11 +67,9 @@ export const command: CliCommand = {
     const bar = progressReporter(io.stderr, steps.lineReporter);
     try {
       await handler({ options, io, steps, report: bar.report });
-    } catch (error) {
+    } finally {
       bar.finish();
-      throw error;
     }
-    bar.finish();
     return 0;
   },
 };
@@ -225,12 +223,10 @@ function region(options: Map<string, string>, io: CliIo): string {
  * them too) because an explicit S3 endpoint switches to path-style addressing, which emulators need.
  */
 function endpoints(options: Map<string, string>, io: CliIo): Endpoints {
-  const pick = (service: "S3" | "EC2" | "EBS"): string | undefined =>
-    options.get(`${service.toLowerCase()}-endpoint`) ?? io.env[`AWS_ENDPOINT_URL_${service}`] ?? io.env.AWS_ENDPOINT_URL;
-  const result: { s3?: string; ec2?: string; ebs?: string } = {};
-  for (const service of ["S3", "EC2", "EBS"] as const) {
-    const url = pick(service);
-    if (url !== undefined && url !== "") result[service.toLowerCase() as "s3" | "ec2" | "ebs"] = url;
+  const result: { -readonly [K in keyof Endpoints]: string } = {};
+  for (const service of ["s3", "ec2", "ebs"] as const) {
+    const url = options.get(`${service}-endpoint`) ?? io.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? io.env.AWS_ENDPOINT_URL;
+    if (url !== undefined && url !== "") result[service] = url;
   }
   return result;
 }
