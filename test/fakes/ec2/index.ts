@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { EC2_ACTIONS, type S3ObjectCheck } from "./ec2-actions.ts";
 import { ebsCallParams, handleEbs, matchEbsRoute, type EbsRequest, type EbsRoute } from "./ebs.ts";
-import { EbsApiError, Ec2ApiError } from "./errors.ts";
+import { EbsApiError, Ec2ApiError, invalidParameterValue } from "./errors.ts";
 import { FaultPlan, type Faults } from "./faults.ts";
 import { parseQuery, QueryParseError, QueryReader, type QueryStruct } from "./query.ts";
 import { advance, newState, type Ec2State } from "./state.ts";
@@ -142,7 +142,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       params = parseQuery((await readBody(request)).toString("utf8"));
     } catch (error) {
       if (!(error instanceof QueryParseError)) throw error;
-      sendEc2Error(response, new Ec2ApiError("InvalidParameterValue", error.message), requestId);
+      sendEc2Error(response, invalidParameterValue(error.message), requestId);
       return;
     }
     const { Action: action, Version: _version, ...actionParams } = params;
@@ -173,7 +173,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     const now = clock();
     advance(state, now, { snapshotCompletionMs });
     try {
-      const reader = new QueryReader(actionParams, (message) => new Ec2ApiError("InvalidParameterValue", message));
+      const reader = new QueryReader(actionParams, invalidParameterValue);
       const result = await handler(reader, { state, now, faults, importDurationMs, imageAvailableMs, headS3Object });
       send(response, 200, "text/xml;charset=UTF-8", xmlDocument(`${action}Response`, EC2_NAMESPACE, { requestId, ...result }), {
         "x-amzn-RequestId": requestId,
