@@ -37,8 +37,8 @@ interface Setup {
 }
 
 /**
- * A fake of the test's own and Debian's awscli v2 pointed at it (a pip v1 `aws` may come first on
- * PATH, hence the absolute path). The CLI runs asynchronously: the fake lives in this process and
+ * A fake for this test alone, and Debian's awscli v2 pointed at it (a pip v1 `aws` may come first
+ * on PATH, hence the absolute path). The CLI runs asynchronously: the fake lives in this process and
  * must keep answering while the CLI waits.
  */
 async function setup(t: TestContext): Promise<Setup | undefined> {

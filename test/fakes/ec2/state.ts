@@ -114,7 +114,7 @@ export function newId(prefix: "import-snap" | "snap" | "ami"): string {
   return `${prefix}-${randomBytes(9).toString("hex").slice(0, 17)}`;
 }
 
-/** How long an EBS-direct snapshot stays `pending` after CompleteSnapshot, and an AMI after RegisterImage. */
+/** How long an EBS-direct snapshot stays `pending` after CompleteSnapshot (an AMI carries its own `availableAt`). */
 export interface Settling {
   readonly snapshotCompletionMs: number;
 }
