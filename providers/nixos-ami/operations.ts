@@ -12,8 +12,35 @@ import { applyRetention, ensureImage } from "./pipeline.ts";
 import { lineReporter, type Reporter } from "./progress.ts";
 import type { NixosAmiInputs, NixosAmiOutputs, NixosAmiState } from "./types.ts";
 
-/** Inputs whose change replaces the image: the identity, and what an AMI cannot change once registered. */
-export const REPLACING_INPUTS = ["region", "architecture", "bootMode"] as const satisfies readonly (keyof NixosAmiInputs)[];
+/**
+ * What a change of each input does; the compiler makes every new input choose. `identity`: the
+ * input only matters through the identity `diff` evaluates; `replace`: an AMI cannot change it once
+ * registered; `update`: applied in place by `update`.
+ */
+const ON_CHANGE = {
+  flake: "identity",
+  nixosConfiguration: "identity",
+  imagePath: "identity",
+  region: "replace",
+  architecture: "replace",
+  bootMode: "replace",
+  tags: "update",
+  keep: "update",
+  namePrefix: "update",
+  importMethod: "update",
+  bucket: "update",
+  keyPrefix: "update",
+  vmImportRoleName: "update",
+  nixBinary: "update",
+  endpoints: "update",
+  importTimeoutMinutes: "update",
+  tuning: "update",
+} as const satisfies Record<keyof NixosAmiInputs, "identity" | "replace" | "update">;
+
+const inputsThat = (effect: "replace" | "update"): (keyof NixosAmiInputs)[] =>
+  (Object.keys(ON_CHANGE) as (keyof NixosAmiInputs)[]).filter((key) => ON_CHANGE[key] === effect);
+const REPLACING_INPUTS = inputsThat("replace");
+const IN_PLACE_INPUTS = inputsThat("update");
 
 /** Progress lines on stdout: the dynamic provider's console output is shown under the resource. */
 export function consoleReporter(): Reporter {
@@ -36,9 +63,7 @@ export async function diff(olds: NixosAmiState, news: NixosAmiInputs): Promise<p
   if (sourceUnknown) return { changes: true, replaces: [...replaces, "identity"] };
   const { identity } = await resolveIdentity(imageSource(news));
   if (identity !== olds.identity) replaces.push("identity");
-  const inPlace = (["tags", "keep", "namePrefix", "importMethod", "bucket", "keyPrefix", "vmImportRoleName", "nixBinary", "endpoints", "importTimeoutMinutes", "tuning"] as const).filter(
-    (key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
-  );
+  const inPlace = IN_PLACE_INPUTS.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
   return { changes: replaces.length > 0 || inPlace.length > 0, replaces, deleteBeforeReplace: false };
 }
 
