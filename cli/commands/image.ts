@@ -88,26 +88,11 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
     const bucket = required(options, "bucket", io.env.CLAWDINATOR_IMAGE_BUCKET, "CLAWDINATOR_IMAGE_BUCKET");
     const identity = await steps.resolveIdentity(source, io.signal);
     const built = source.kind === "prebuilt" ? await steps.locateImage(source.imagePath) : await steps.buildImage(source, report, io.signal);
-    const sha256 = identity.imageSha256 || (await steps.sha256File(built.filePath, io.signal));
-    const key = steps.objectKey(options.get("key-prefix") ?? steps.DEFAULTS.keyPrefix, steps.identityDigest(identity.identity), built.format);
     const clients = steps.createClients(region(options, io), endpoints(options, io));
     try {
-      const result = await steps.uploadImage(
-        clients.s3,
-        {
-          bucket,
-          key,
-          filePath: built.filePath,
-          sizeBytes: built.sizeBytes,
-          sha256,
-          identity: identity.identity,
-          partSizeMiB: steps.DEFAULT_TUNING.uploadPartMiB,
-          queueSize: steps.DEFAULT_TUNING.uploadQueueSize,
-        },
-        report,
-        io.signal,
-      );
-      print(io, options, { s3: `s3://${bucket}/${key}`, sha256, identity: identity.identity, uploaded: result.uploaded });
+      const settings = { bucket, keyPrefix: options.get("key-prefix") ?? steps.DEFAULTS.keyPrefix, tuning: steps.DEFAULT_TUNING };
+      const result = await steps.uploadToS3(settings, built, identity, { clients, report, signal: io.signal });
+      print(io, options, { s3: `s3://${bucket}/${result.key}`, sha256: result.imageSha256, identity: identity.identity, uploaded: result.uploaded });
     } finally {
       steps.destroyClients(clients);
     }

@@ -73,10 +73,10 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
   let imageSha256 = identity.imageSha256;
   if (inputs.importMethod === "vm-import") {
     report({ step: "hash", message: built.filePath });
-    imageSha256 ||= await sha256File(built.filePath, signal);
-    s3Key = objectKey(inputs.keyPrefix, digest, built.format);
+    const upload = await uploadToS3(inputs, built, identity, context);
+    ({ key: s3Key, imageSha256 } = upload);
     sourceKey = `s3://${inputs.bucket}/${s3Key}`;
-    snapshotId = await uploadAndImport(inputs, { built, imageSha256, identity: identity.identity, digest, s3Key, deadline }, context);
+    snapshotId = await importUploaded(inputs, { format: built.format, identity: identity.identity, digest, s3Key, deadline }, context);
   } else {
     if (built.format !== "raw")
       throw new ImagePipelineError("INVALID_INPUT", `ebs-direct needs a raw image but ${built.filePath} is ${built.format}: set amazonImage.format = "raw" in the NixOS configuration, or importMethod: "vm-import"`, { filePath: built.filePath });
@@ -128,38 +128,61 @@ async function obtainImage(source: ImageSource, report: Reporter, signal?: Abort
   return buildImage(source, report, signal);
 }
 
+export interface UploadedImage {
+  readonly key: string;
+  readonly imageSha256: string;
+  /** False when S3 already held the image. */
+  readonly uploaded: boolean;
+}
+
 /**
- * Upload then ImportSnapshot. If the import fails, what this pipeline made for it (the S3 object,
- * a snapshot AWS may have left) is removed before the error propagates: nothing is orphaned.
+ * The image in S3 under its identity's key, hashed first unless its SHA-256 is known (the hash
+ * tells whether S3 already holds it). vm-import's first half, and `clawdinator image upload`.
  */
-async function uploadAndImport(
-  inputs: NixosAmiInputs,
-  image: { built: BuiltImage; imageSha256: string; identity: string; digest: string; s3Key: string; deadline: number },
+export async function uploadToS3(
+  settings: Pick<NixosAmiInputs, "bucket" | "keyPrefix" | "tuning">,
+  built: BuiltImage,
+  identity: ImageIdentity,
   context: PipelineContext,
-): Promise<string> {
+): Promise<UploadedImage> {
   const { clients, report, signal } = context;
-  await uploadImage(
+  const imageSha256 = identity.imageSha256 || (await sha256File(built.filePath, signal));
+  const key = objectKey(settings.keyPrefix, identityDigest(identity.identity), built.format);
+  const { uploaded } = await uploadImage(
     clients.s3,
     {
-      bucket: inputs.bucket,
-      key: image.s3Key,
-      filePath: image.built.filePath,
-      sizeBytes: image.built.sizeBytes,
-      sha256: image.imageSha256,
-      identity: image.identity,
-      partSizeMiB: inputs.tuning.uploadPartMiB,
-      queueSize: inputs.tuning.uploadQueueSize,
+      bucket: settings.bucket,
+      key,
+      filePath: built.filePath,
+      sizeBytes: built.sizeBytes,
+      sha256: imageSha256,
+      identity: identity.identity,
+      partSizeMiB: settings.tuning.uploadPartMiB,
+      queueSize: settings.tuning.uploadQueueSize,
     },
     report,
     signal,
   );
+  return { key, imageSha256, uploaded };
+}
+
+/**
+ * ImportSnapshot of the uploaded image. If the import fails, what this pipeline made for it (the
+ * S3 object, a snapshot AWS may have left) is removed before the error propagates: nothing is orphaned.
+ */
+async function importUploaded(
+  inputs: NixosAmiInputs,
+  image: { format: BuiltImage["format"]; identity: string; digest: string; s3Key: string; deadline: number },
+  context: PipelineContext,
+): Promise<string> {
+  const { clients, report, signal } = context;
   try {
     const imported = await importSnapshot(
       clients.ec2,
       {
         bucket: inputs.bucket,
         key: image.s3Key,
-        format: image.built.format,
+        format: image.format,
         identity: image.identity,
         digest: image.digest,
         roleName: inputs.vmImportRoleName,
