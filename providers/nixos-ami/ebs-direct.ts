@@ -35,9 +35,7 @@ export interface EbsDirectResult {
   /** Blocks written (non-zero); the rest of the volume reads as zeros. */
   readonly changedBlocks: number;
   readonly totalBlocks: number;
-  /** True when a completed snapshot of an earlier run was reused (then nothing was read). */
-  readonly reused: boolean;
-  /** SHA-256 of the image file, computed while reading it; empty when `reused`. */
+  /** SHA-256 of the image file, computed while reading it; empty when a completed snapshot of an earlier run was reused (then nothing was read). */
   readonly imageSha256: string;
 }
 
@@ -51,7 +49,7 @@ export function linearAggregate(digests: ReadonlyMap<number, Buffer>): string {
 export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client }, request: EbsDirectRequest, report: Reporter, signal?: AbortSignal): Promise<EbsDirectResult> {
   const totalBlocks = Math.ceil(request.sizeBytes / BLOCK_SIZE);
   const reusable = await reuseOrClear(clients.ec2, request.identity, report);
-  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, reused: true, imageSha256: "" };
+  if (reusable) return { snapshotId: reusable, changedBlocks: 0, totalBlocks, imageSha256: "" };
 
   const deadline = Date.now() + request.timeoutMinutes * 60_000;
   const started = await clients.ebs.send(
@@ -80,7 +78,7 @@ export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client },
     );
     await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, signal });
     report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
-    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, reused: false, imageSha256: written.imageSha256 };
+    return { snapshotId, changedBlocks: written.digests.size, totalBlocks, imageSha256: written.imageSha256 };
   } catch (error) {
     // An unfinished snapshot can never complete: remove it, and say so if even that fails.
     const cleanup = await deleteSnapshot(clients.ec2, snapshotId).then(

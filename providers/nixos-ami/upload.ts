@@ -6,8 +6,8 @@ import { isAwsError } from "./errors.ts";
 import type { Reporter } from "./progress.ts";
 
 /** The object metadata key (`x-amz-meta-sha256`) holding the image's SHA-256, checked before uploading. */
-export const SHA256_METADATA = "sha256";
-export const IDENTITY_METADATA = "identity";
+const SHA256_METADATA = "sha256";
+const IDENTITY_METADATA = "identity";
 
 export interface UploadRequest {
   readonly bucket: string;
@@ -64,7 +64,7 @@ export async function uploadImage(s3: S3Client, request: UploadRequest, report: 
 }
 
 /** The SHA-256 recorded on the object, or undefined when there is no object. */
-export async function existingSha256(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+async function existingSha256(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return head.Metadata?.[SHA256_METADATA];

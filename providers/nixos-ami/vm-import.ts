@@ -28,9 +28,6 @@ export interface ImportRequest {
 
 export interface ImportResult {
   readonly snapshotId: string;
-  readonly importTaskId: string;
-  /** True when an earlier run's task was picked up instead of starting one. */
-  readonly resumed: boolean;
 }
 
 /** The ClientToken of the n-th attempt for an identity: the same attempt always sends the same token. */
@@ -42,7 +39,6 @@ export async function importSnapshot(ec2: EC2Client, request: ImportRequest, rep
   const earlier = await tasksFor(ec2, request.identity);
   const live = await findLiveTask(ec2, earlier);
   let taskId = live?.ImportTaskId;
-  const resumed = taskId !== undefined;
   if (taskId !== undefined) report({ step: "import", message: `resuming import task ${taskId} started by an earlier run` });
   else {
     // A failed task keeps its token forever (AWS returns the dead task again), so each attempt gets the next one.
@@ -61,7 +57,7 @@ export async function importSnapshot(ec2: EC2Client, request: ImportRequest, rep
     report({ step: "import", message: `import task ${taskId} started`, percent: 0 });
   }
   const snapshotId = await waitForImport(ec2, taskId, request, report, signal);
-  return { snapshotId, importTaskId: taskId, resumed };
+  return { snapshotId };
 }
 
 /** A task still running, or completed with its snapshot still there (a later delete may have removed it). */
