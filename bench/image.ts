@@ -5,9 +5,8 @@
 //  (3) multipart upload of the same image to S3: MB/s beside the same read.
 // Byte counts come from TCP proxies in front of the fakes, so they include HTTP framing.
 import { createServer, connect, type Server } from "node:net";
-import { open, readdir } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import path from "node:path";
 import { nixosAmiProvider } from "../providers/nixos-ami/index.ts";
 import { createClients, destroyClients, identityDigest, silentReporter, uploadImage, writeSnapshot, BLOCK_SIZE, sha256File } from "../providers/nixos-ami/steps.ts";
 import { startWorld } from "../test/image/harness.ts";
@@ -109,9 +108,7 @@ try {
   const rerunBytes = ec2Proxy.bytes.up + s3Proxy.bytes.up - before.up + (ec2Proxy.bytes.down + s3Proxy.bytes.down - before.down);
   console.log = quiet;
 
-  const store = path.join(world.dir, "store");
-  const [output] = (await readdir(store)).filter((name) => name.endsWith("-nixos-amazon-image"));
-  const imagePath = path.join(store, output ?? "", "nixos.raw");
+  const imagePath = await world.builtImagePath();
   const sizeBytes = SIZE_MIB * MiB;
   const dataBytes = await nonZeroBytes(imagePath);
   await timeRead(imagePath); // warm the page cache, so both sides read from memory

@@ -2,7 +2,7 @@
 // identity uploads and imports nothing; ebs-direct sends only the non-zero blocks of a sparse image.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
@@ -81,7 +81,7 @@ describe("create with vm-import", () => {
       const stored = createHash("sha256");
       for await (const chunk of object.Body as AsyncIterable<Uint8Array>) stored.update(chunk);
       assert.equal(stored.digest("hex"), outs.imageSha256);
-      const built = createHash("sha256").update(await readFile(await builtImagePath(world)));
+      const built = createHash("sha256").update(await readFile(await world.builtImagePath()));
       assert.equal(built.digest("hex"), outs.imageSha256);
     } finally {
       s3.destroy();
@@ -105,11 +105,6 @@ describe("create with vm-import", () => {
   });
 });
 
-async function builtImagePath(world: World): Promise<string> {
-  const [output] = (await readdir(`${world.dir}/store`)).filter((name) => name.endsWith("-nixos-amazon-image"));
-  return `${world.dir}/store/${output}/nixos.raw`;
-}
-
 describe("create with ebs-direct on a sparse 256 MiB image holding 16 MiB of data", () => {
   let world: World;
   before(async () => {
@@ -129,7 +124,7 @@ describe("create with ebs-direct on a sparse 256 MiB image holding 16 MiB of dat
     assert.equal(world.s3.uploads().length, 0);
     assert.equal(world.ec2.count("ImportSnapshot"), 0);
 
-    const image = await readFile(await builtImagePath(world));
+    const image = await readFile(await world.builtImagePath());
     const nonZero = new Map<number, Buffer>();
     for (let index = 0; index * EBS_BLOCK_SIZE < image.length; index++) {
       const block = image.subarray(index * EBS_BLOCK_SIZE, (index + 1) * EBS_BLOCK_SIZE);

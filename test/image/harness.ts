@@ -1,5 +1,5 @@
 // Shared set-up for the image pipeline tests: s3rver (S3), the EC2/EBS fake, and a fake `nix`.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -120,6 +120,8 @@ export interface World {
   liveImages(): string[];
   /** The keys in the images bucket, sorted. */
   objectKeys(): Promise<string[]>;
+  /** The raw image the fake nix built (the first, if several identities were built). */
+  builtImagePath(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,12 @@ export async function startWorld(options: { seed?: string; importDurationMs?: nu
       } finally {
         client.destroy();
       }
+    },
+    builtImagePath: async () => {
+      const store = path.join(dir, "store");
+      const [output] = (await readdir(store)).filter((name) => name.endsWith("-nixos-amazon-image"));
+      if (output === undefined) throw new Error(`the fake nix built no image in ${store}`);
+      return path.join(store, output, "nixos.raw");
     },
     close: async () => {
       await Promise.all([s3.close(), ec2.close()]);
