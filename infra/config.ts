@@ -141,7 +141,7 @@ export const InstanceConfigSchema = z
 export const BundleSettingsSchema = z.object({ [REGION_KEY]: awsRegion.optional(), ...bundleFields }).superRefine(checkBundleFields);
 
 export type FleetConfig = z.output<typeof FleetConfigSchema> & { readonly kind: "fleet" };
-export type InstanceConfig = z.output<typeof InstanceConfigSchema> & { readonly kind: "instance"; readonly instance: string };
+export type InstanceConfig = z.output<typeof InstanceConfigSchema> & { readonly kind: "instance"; readonly instance: string; readonly index: number };
 export type StackConfig = FleetConfig | InstanceConfig;
 export type RepoSeed = z.output<typeof RepoSeedSchema>;
 export type AgentSettings = z.output<typeof AgentSettingsSchema>;
@@ -243,7 +243,7 @@ export function readStackConfig(stack: string, kind: StackKind, raw: RawConfig, 
     }
   }
   if (kind.kind === "fleet") return { ...validate(stack, FleetConfigSchema, document, problems), kind: "fleet" };
-  return { ...validate(stack, InstanceConfigSchema, document, problems), kind: "instance", instance: kind.instance };
+  return { ...validate(stack, InstanceConfigSchema, document, problems), kind: "instance", instance: kind.instance, index: kind.index };
 }
 
 /** The bundle's settings from an instance stack's config (the stack file as the CLI reads it). */

@@ -61,7 +61,7 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   const bundle = createBundleObjects(plan, bootstrapBucket, boot, tags);
 
   const subnetIds = fleet<string[]>("subnetIds");
-  const subnetId = config.subnetId ?? subnetIds.apply((ids) => spreadSubnet(ids, instanceIndex(instance)));
+  const subnetId = config.subnetId ?? subnetIds.apply((ids) => spreadSubnet(ids, config.index));
   const server = new aws.ec2.Instance(
     instance,
     {
@@ -113,8 +113,4 @@ export function spreadSubnet(subnetIds: readonly string[], index: number): strin
   const subnet = subnetIds[(index - 1) % subnetIds.length];
   if (subnet === undefined) throw new Error("the fleet stack exports no subnetIds; run `pulumi up --stack fleet` first");
   return subnet;
-}
-
-function instanceIndex(instance: string): number {
-  return Number.parseInt(instance.slice(instance.lastIndexOf("-") + 1), 10);
 }
