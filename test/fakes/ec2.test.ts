@@ -7,6 +7,7 @@ import {
   CancelImportTaskCommand,
   CreateTagsCommand,
   DeleteSnapshotCommand,
+  DeleteTagsCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeImportSnapshotTasksCommand,
@@ -426,6 +427,28 @@ describe("images and snapshots through the SDK", () => {
     assert.equal(unknown.name, "InvalidSnapshot.NotFound");
     const reserved = await rejection(ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: "aws:x", Value: "b" }] })));
     assert.equal(reserved.name, "InvalidParameterValue");
+  });
+
+  it("DeleteTags removes a tag only while it has the value given, any value without one, every tag without a list", async (t) => {
+    const { fake, tick } = await steppedFake(t);
+    const { ec2 } = clients(fake);
+    const snapshotId = await importedSnapshot(ec2, tick);
+    const tags = [
+      { Key: "a", Value: "1" },
+      { Key: "b", Value: "2" },
+      { Key: "c", Value: "3" },
+    ];
+    await ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: tags }));
+    const left = (): [string, string][] => [...(fake.state.snapshots.get(snapshotId)?.tags ?? [])];
+    await ec2.send(new DeleteTagsCommand({ Resources: [snapshotId], Tags: [{ Key: "a", Value: "other" }, { Key: "b" }] }));
+    assert.deepEqual(left(), [
+      ["a", "1"],
+      ["c", "3"],
+    ]);
+    await ec2.send(new DeleteTagsCommand({ Resources: [snapshotId] }));
+    assert.deepEqual(left(), []);
+    const unknown = await rejection(ec2.send(new DeleteTagsCommand({ Resources: ["ami-0123456789abcdef0"], Tags: [{ Key: "a" }] })));
+    assert.equal(unknown.name, "InvalidAMIID.NotFound");
   });
 });
 

@@ -77,6 +77,19 @@ describe("diff and preview", () => {
     }
   });
 
+  it("update removes a tag dropped from the inputs from the AMI and its snapshot (DeleteTags)", async () => {
+    const withTeam = await nixosAmiProvider.check(state as unknown as Record<string, unknown>, world.inputs({ tags: { project: "clawdinators", team: "ops" } }));
+    const tagged = (await nixosAmiProvider.update(state.amiId, state, withTeam.inputs ?? {})).outs as NixosAmiState;
+    const withoutTeam = await nixosAmiProvider.check(tagged as unknown as Record<string, unknown>, world.inputs());
+    await nixosAmiProvider.update(state.amiId, tagged, withoutTeam.inputs ?? {});
+    assert.equal(world.ec2.count("DeleteTags"), 1);
+    for (const tags of [world.ec2.state.images.get(state.amiId)?.tags, world.ec2.state.snapshots.get(state.snapshotId)?.tags]) {
+      assert.equal(tags?.has("team"), false, "the dropped tag is gone");
+      assert.equal(tags?.get("project"), "clawdinators");
+      assert.equal(tags?.get("clawdinator:identity"), state.identity, "the pipeline's own tags stay");
+    }
+  });
+
   it("a prebuilt image: its SHA-256 is the identity", async () => {
     const { writeFile } = await import("node:fs/promises");
     const imagePath = `${world.dir}/prebuilt.raw`;

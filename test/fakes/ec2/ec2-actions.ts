@@ -265,23 +265,49 @@ function deleteSnapshot(params: QueryReader, context: Ec2Context): XmlStruct {
   return { return: true };
 }
 
-function createTags(params: QueryReader, context: Ec2Context): XmlStruct {
-  const resourceIds = params.strings("ResourceId");
-  if (resourceIds.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter ResourceId");
-  const tags = readTags(params.structs("Tag"));
-  if (tags.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter Tag");
-  // Validate every resource before tagging any, as EC2 does.
-  const targets = resourceIds.map((id): Tags => {
+function resourceIds(params: QueryReader): string[] {
+  const ids = params.strings("ResourceId");
+  if (ids.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter ResourceId");
+  return ids;
+}
+
+/** The tag maps of the resources, every one checked before the caller changes any, as EC2 does. */
+function taggedResources(ids: readonly string[], state: Ec2State): Tags[] {
+  return ids.map((id): Tags => {
     if (id.startsWith("import-snap-")) {
-      const task = context.state.importTasks.get(id);
+      const task = state.importTasks.get(id);
       if (task === undefined) throw new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
       return task.tags;
     }
-    if (id.startsWith("snap-")) return requireSnapshot(context.state, id).tags;
-    if (id.startsWith("ami-")) return requireLiveImage(context.state, id).tags;
+    if (id.startsWith("snap-")) return requireSnapshot(state, id).tags;
+    if (id.startsWith("ami-")) return requireLiveImage(state, id).tags;
     throw new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
   });
+}
+
+function createTags(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = resourceIds(params);
+  const tags = readTags(params.structs("Tag"));
+  if (tags.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter Tag");
+  const targets = taggedResources(ids, context.state);
   for (const target of targets) for (const [key, value] of tags) target.set(key, value);
+  return { return: true };
+}
+
+/**
+ * DeleteTags: a `Tag.N` with a `Value` removes the tag only while it has that value; one without
+ * removes it whatever its value; no `Tag.N` at all removes every tag but the reserved `aws:` ones.
+ */
+function deleteTags(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = resourceIds(params);
+  const tags = params.structs("Tag").map((tag) => ({ key: tag.requiredString("Key"), value: tag.string("Value") }));
+  for (const target of taggedResources(ids, context.state)) {
+    if (tags.length === 0) {
+      for (const key of target.keys()) if (!key.toLowerCase().startsWith("aws:")) target.delete(key);
+      continue;
+    }
+    for (const { key, value } of tags) if (value === undefined || target.get(key) === value) target.delete(key);
+  }
   return { return: true };
 }
 
@@ -506,6 +532,7 @@ export const EC2_ACTIONS: Readonly<Record<string, Ec2Handler>> = {
   DescribeSnapshots: describeSnapshots,
   DeleteSnapshot: deleteSnapshot,
   CreateTags: createTags,
+  DeleteTags: deleteTags,
   RegisterImage: registerImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,
