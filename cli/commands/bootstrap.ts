@@ -58,7 +58,8 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
   const settings = await readSettings(stackFile, instance);
   const outputs = options.has("outputs") ? await readOutputs(path.resolve(io.cwd, options.get("outputs") ?? "")) : {};
   const pick = (option: string, output: string): string => {
-    const value = options.get(option) ?? (typeof outputs[output] === "string" ? (outputs[output] as string) : undefined);
+    const fromOutputs = outputs[output];
+    const value = options.get(option) ?? (typeof fromOutputs === "string" ? fromOutputs : undefined);
     if (!value) throw new UsageError(`--${option} is needed (or --outputs with "${output}"): pulumi stack output --json --stack ${stackNameOf(instance)} > outputs.json`);
     return value;
   };
@@ -94,7 +95,8 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
           Key: o.key,
           Body: o.body,
           ContentType: o.contentType,
-          ChecksumSHA256: createHash("sha256").update(o.body).digest("base64"),
+          // The plan's digest, base64 as S3 wants it: S3 refuses a body that does not match.
+          ChecksumSHA256: Buffer.from(o.sha256, "hex").toString("base64"),
           ServerSideEncryption: "AES256",
         }),
         { abortSignal: io.signal },
