@@ -91,7 +91,7 @@ const world = await startWorld({ seed: `bench-${Date.now()}`, sizeMiB: SIZE_MIB,
 const ec2Proxy = await countingProxy(world.ec2.endpoint);
 const s3Proxy = await countingProxy(world.s3.endpoint);
 const endpoints = { s3: s3Proxy.endpoint, ec2: ec2Proxy.endpoint, ebs: ec2Proxy.endpoint };
-const quiet = console.log;
+const consoleLog = console.log;
 try {
   // The provider prints progress lines; keep the bench output to the figures.
   console.log = () => undefined;
@@ -106,7 +106,7 @@ try {
   const rerunCalls = world.ec2.calls.slice(before.ec2).map((call) => call.action);
   const rerunS3 = world.s3.requests.length - before.s3;
   const rerunBytes = ec2Proxy.bytes.up + s3Proxy.bytes.up - before.up + (ec2Proxy.bytes.down + s3Proxy.bytes.down - before.down);
-  console.log = quiet;
+  console.log = consoleLog;
 
   const imagePath = await world.builtImagePath();
   const sizeBytes = SIZE_MIB * MiB;
@@ -167,7 +167,7 @@ try {
   console.log(`    ${fmt(uploadSeconds, 3)} s = ${mbps(sizeBytes, uploadSeconds)}; wire (up) ${fmt(uploadWire / MiB, 1)} MiB; ratio upload/read ${fmt(uploadSeconds / readSeconds, 1)}x; SHA-256 first: ${fmt(hashSeconds, 3)} s`);
   console.log(`    ebs-direct vs vm-import's upload alone: ${fmt(uploadSeconds / ebsSeconds, 1)}x faster, before VM Import's own 10-20 minutes`);
 } finally {
-  console.log = quiet;
+  console.log = consoleLog;
   await Promise.all([ec2Proxy.close(), s3Proxy.close()]);
   await world.close();
 }
