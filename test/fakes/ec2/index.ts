@@ -47,13 +47,12 @@ export interface Ec2FakeOptions {
 }
 
 const DEFAULTS = {
-  s3Endpoint: undefined,
   importDurationMs: 300,
   snapshotCompletionMs: 50,
   imageAvailableMs: 0,
   region: "us-east-1",
   clock: Date.now,
-} as const satisfies Required<Omit<Ec2FakeOptions, "s3Endpoint">> & { s3Endpoint: undefined };
+} as const satisfies Required<Omit<Ec2FakeOptions, "s3Endpoint">>;
 
 export interface Ec2Call {
   readonly service: "ec2" | "ebs";
