@@ -127,8 +127,10 @@ async function readSettings(stackFile: string, instance: string): Promise<Return
   } catch (error) {
     throw new UsageError(`${stackFile} is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
   }
-  const config = (document as { config?: unknown } | null)?.config ?? {};
-  const raw = Object.fromEntries(Object.entries(config as Record<string, unknown>).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  // An empty file or one without `config:` has no settings (defaults apply); any other shape is a mistake.
+  const config = document === undefined || document === null ? {} : isMapping(document) ? (document.config ?? {}) : undefined;
+  if (!isMapping(config)) throw new UsageError(`${stackFile}: expected a mapping with a config: mapping inside, as pulumi config set writes it`);
+  const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   try {
     return readBundleSettings(stackNameOf(instance), raw);
   } catch (error) {
@@ -137,11 +139,15 @@ async function readSettings(stackFile: string, instance: string): Promise<Return
   }
 }
 
+function isMapping(value: unknown): value is Readonly<Record<string, unknown>> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 async function readOutputs(file: string): Promise<StackOutputs> {
   try {
     const parsed = JSON.parse(await readFile(file, "utf8")) as unknown;
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
-    return parsed as StackOutputs;
+    if (!isMapping(parsed)) throw new Error("not a JSON object");
+    return parsed;
   } catch (error) {
     throw new UsageError(`--outputs ${file}: ${error instanceof Error ? error.message : String(error)}; create it with pulumi stack output --json > ${path.basename(file)}`);
   }

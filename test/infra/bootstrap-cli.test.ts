@@ -154,6 +154,11 @@ describe("clawdinator bootstrap upload", () => {
       const noOutputs = await runCli(["bootstrap", "upload", "--instance", "CLAWDINATOR-8"], { cwd: dir, env: CREDENTIALS });
       assert.equal(noOutputs.code, 2);
       assert.match(noOutputs.stderr, /--bucket is needed \(or --outputs with "bootstrapBucket"\)/);
+      // A stack file whose config is not a mapping would otherwise fall back to every default.
+      await writeFile(path.join(dir, "Pulumi.clawdinator-9.yaml"), "config:\n  - secrets\n");
+      const listConfig = await upload(dir, "CLAWDINATOR-9");
+      assert.equal(listConfig.code, 2);
+      assert.match(listConfig.stderr, /Pulumi\.clawdinator-9\.yaml: expected a mapping with a config: mapping inside/);
     });
   });
 });
