@@ -91,18 +91,19 @@ export async function planBundle(input: BundleInput): Promise<BundlePlan> {
     object(`${prefix}repos.json`, json(input.repos.map((r) => ({ name: r.name, url: r.url, ...(r.branch ? { branch: r.branch } : {}) }))), "application/json"),
     object(`${prefix}config.json`, json(agentConfig(input)), "application/json"),
   ];
+  const bootKey = `${prefix}boot.json`;
+  const manifestKey = `${prefix}manifest.json`;
   const render = (boot: BootFacts): BundleObject[] => {
-    const bootObject = object(`${prefix}boot.json`, json(bootDocument(input, boot)), "application/json");
+    const bootObject = object(bootKey, json(bootDocument(input, boot)), "application/json");
     const contents = [...staticObjects, bootObject];
     const manifest = {
       version: 1,
       instance: input.instance,
       objects: contents.map((o) => ({ key: o.key.slice(prefix.length), sha256: o.sha256, bytes: o.body.length })),
     };
-    return [...contents, object(`${prefix}manifest.json`, json(manifest), "application/json")];
+    return [...contents, object(manifestKey, json(manifest), "application/json")];
   };
-  const keys = render({ region: "", fileSystemId: "", accessPointId: "" }).map((o) => o.key);
-  return { prefix, keys, render };
+  return { prefix, keys: [...staticObjects.map((o) => o.key), bootKey, manifestKey], render };
 }
 
 /** The agent's config (the shape of agent/config/schema.ts): paths only, never secret values. */
