@@ -28,6 +28,11 @@ export function vmImportTrustPolicy(): PolicyDocument {
   };
 }
 
+/** `images` and `images/` both scope to the folder: without the slash, `images*` would also match `images-old/`. */
+function asKeyPrefix(prefix: string): string {
+  return prefix.endsWith("/") ? prefix : `${prefix}/`;
+}
+
 export interface VmImportPolicyInput {
   readonly imagesBucketArn: string;
   /** Key prefix the raw images live under, e.g. `images/`. */
@@ -41,7 +46,7 @@ export interface VmImportPolicyInput {
  * images. `ec2:Describe*` has no resource-level permissions in IAM, so it is the one `*` resource.
  */
 export function vmImportPolicy(input: VmImportPolicyInput): PolicyDocument {
-  const prefix = input.imagesPrefix.replace(/\/?$/, "/");
+  const prefix = asKeyPrefix(input.imagesPrefix);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -74,7 +79,7 @@ export interface InstancePolicyInput {
  * through its access point. Nothing else: no other prefix, no other parameter, no SSM sessions.
  */
 export function instancePolicy(input: InstancePolicyInput): PolicyDocument {
-  const prefix = input.bootstrapPrefix.replace(/\/?$/, "/");
+  const prefix = asKeyPrefix(input.bootstrapPrefix);
   return {
     Version: "2012-10-17",
     Statement: [
