@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeclaredResource } from "../../infra/invariants.ts";
+import { programContext } from "../../infra/index.ts";
 import { runProgram } from "../../infra/program.ts";
 import { ROOT } from "../helpers/cli.ts";
 
@@ -42,7 +43,6 @@ export interface RunOptions {
   readonly secretKeys?: readonly string[];
   /** What the fleet StackReference resolves to (an instance stack's input). */
   readonly fleetOutputs?: Readonly<Record<string, unknown>>;
-  readonly rootDir?: string;
   /** Invoke tokens that fail, as AWS would (e.g. no default VPC in the region). */
   readonly failingInvokes?: readonly string[];
 }
@@ -158,7 +158,6 @@ async function runCaptured(options: RunOptions): Promise<StackRun & { error?: un
     "organization",
   );
   pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
-  const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
   const resourceOptions = new Map<string, CapturedOptions>();
   let outputs: Record<string, unknown> | undefined;
   let error: unknown;
@@ -175,12 +174,7 @@ async function runCaptured(options: RunOptions): Promise<StackRun & { error?: un
       });
       // The program's error is kept here rather than thrown through the stack resource, whose
       // output promises would otherwise reject a second time, unhandled.
-      return runProgram({
-        stack: options.stack,
-        rawConfig: pulumi.runtime.allConfig(),
-        isSecret: (key) => runtime.isConfigSecret?.(key) ?? true,
-        rootDir: options.rootDir ?? ROOT,
-      }).catch((thrown: unknown) => {
+      return runProgram(programContext(ROOT)).catch((thrown: unknown) => {
         error = thrown;
         return {};
       });
