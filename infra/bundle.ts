@@ -7,7 +7,7 @@ import path from "node:path";
 import type { AgentSettings, RepoSeed } from "./config.ts";
 
 /** Where the boot service puts things on the instance; the agent's config.json points at them. */
-export const ON_INSTANCE = {
+const ON_INSTANCE = {
   /** agenix decrypts `<name>.age` to `<secretsDir>/<name>` (tmpfs). */
   secretsDir: "/run/agenix",
   /** The hive mind's EFS mount (through the access point). */
@@ -15,7 +15,7 @@ export const ON_INSTANCE = {
 } as const;
 
 /** Secret files the agent knows, and the config.json key that points at each once decrypted. */
-export const AGENT_SECRET_KEYS: Readonly<Record<string, string>> = {
+const AGENT_SECRET_KEYS: Readonly<Record<string, string>> = {
   "discord-token": "discordTokenFile",
   "anthropic-api-key": "anthropicApiKeyFile",
   "openai-api-key": "openaiApiKeyFile",

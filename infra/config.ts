@@ -11,7 +11,7 @@ const tags = z
   .record(z.string().regex(/^(?!aws:)[\w .:/=+@-]{1,128}$/, { error: "tag keys are 1-128 characters and may not start with aws:" }), z.string().max(256))
   .default({});
 
-export const ImageSchema = z
+const ImageSchema = z
   .strictObject({
     /** Flake holding the NixOS configuration; with `nixosConfiguration`, or use `imagePath`. */
     flake: z.string().min(1).optional(),
@@ -44,13 +44,13 @@ export const ImageSchema = z
 
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id" });
 
-export const NetworkSchema = z.strictObject({
+const NetworkSchema = z.strictObject({
   vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id" }),
   /** Subnets for the EFS mount targets and the instances, at most one per availability zone. */
   subnetIds: z.array(subnetId).min(1).max(6),
 });
 
-export const EfsSchema = z.strictObject({
+const EfsSchema = z.strictObject({
   /** The agent's POSIX identity on the hive mind; match the NixOS module's user. */
   uid: z.int().min(1).max(2 ** 31 - 1).default(2000),
   gid: z.int().min(1).max(2 ** 31 - 1).default(2000),
@@ -59,7 +59,7 @@ export const EfsSchema = z.strictObject({
   throughputMode: z.enum(["elastic", "bursting"]).default("elastic"),
 });
 
-export const FleetConfigSchema = z.strictObject({
+const FleetConfigSchema = z.strictObject({
   [REGION_KEY]: awsRegion,
   image: ImageSchema,
   /** Unset: the region's default VPC and its default subnets. */
@@ -69,7 +69,7 @@ export const FleetConfigSchema = z.strictObject({
 });
 
 /** Agent settings passed through to the instance's config.json; infra fills in paths and the instance name. */
-export const AgentSettingsSchema = z.strictObject({
+const AgentSettingsSchema = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   models: z.strictObject({ voice: z.string().min(1).optional(), code: z.string().min(1).optional() }).optional(),
   endpoints: z
@@ -83,9 +83,9 @@ export const AgentSettingsSchema = z.strictObject({
   githubApp: z.strictObject({ appId: z.int().positive(), installationId: z.int().positive() }).optional(),
 });
 
-export const SECRET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SECRET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const RepoSeedSchema = z.strictObject({
+const RepoSeedSchema = z.strictObject({
   /** Folder name under the seeds directory. */
   name: z.string().regex(/^[\w.-]{1,100}$/, { error: "must be a folder name (letters, digits, . _ -)" }),
   url: z.url({ protocol: /^https$/, error: "must be an https:// git URL" }),
@@ -119,7 +119,7 @@ function checkBundleFields(config: BundleFields, ctx: z.RefinementCtx): void {
   });
 }
 
-export const InstanceConfigSchema = z
+const InstanceConfigSchema = z
   .strictObject({
     [REGION_KEY]: awsRegion,
     /** The fleet stack to read shared outputs from: `fleet` or `org/clawdinators/fleet`. */
@@ -138,7 +138,7 @@ export const InstanceConfigSchema = z
   .superRefine(checkBundleFields);
 
 /** Only the bundle's keys of an instance stack; other keys are ignored (they are `pulumi up`'s business). */
-export const BundleSettingsSchema = z.object({ [REGION_KEY]: awsRegion.optional(), ...bundleFields }).superRefine(checkBundleFields);
+const BundleSettingsSchema = z.object({ [REGION_KEY]: awsRegion.optional(), ...bundleFields }).superRefine(checkBundleFields);
 
 export type FleetConfig = z.output<typeof FleetConfigSchema> & { readonly kind: "fleet" };
 export type InstanceConfig = z.output<typeof InstanceConfigSchema> & { readonly kind: "instance"; readonly instance: string; readonly index: number };
@@ -204,7 +204,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
 };
 
 /** Keys whose value must be stored encrypted in the stack file. */
-export const SECRET_KEYS: readonly string[] = ["ageIdentity"];
+const SECRET_KEYS: readonly string[] = ["ageIdentity"];
 
 export interface StackConfigProblem {
   /** The full key as `pulumi config` names it, e.g. `clawdinators:image.flake` or `aws:region`. */

@@ -14,7 +14,7 @@ import { createAgeIdentityParameter } from "./secrets.ts";
 import { checkInstanceArchitecture, qualifiedStackName } from "./stacks.ts";
 
 /** The JSON user data: where the bundle is, nothing else (no secrets, no configuration). */
-export function userDataFor(bucket: string, instance: string): string {
+function userDataFor(bucket: string, instance: string): string {
   return JSON.stringify({ clawdinator: { bootstrap: `s3://${bucket}/${bootstrapPrefix(instance)}` } });
 }
 

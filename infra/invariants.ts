@@ -203,7 +203,7 @@ export function noSecretsInUserData(r: DeclaredResource): Violation[] {
 }
 
 /** Shapes of secret material that must never appear in plain text. */
-export const SECRET_PATTERNS: readonly RegExp[] = [
+const SECRET_PATTERNS: readonly RegExp[] = [
   /AGE-SECRET-KEY-1/,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
   /\bsk-ant-[\w-]{10,}/,

@@ -4,7 +4,7 @@
 /** The fleet stack, or the instance stack of `CLAWDINATOR-<n>`. */
 export type StackKind = { readonly kind: "fleet" } | { readonly kind: "instance"; readonly instance: string; readonly index: number };
 
-export const FLEET_STACK = "fleet";
+const FLEET_STACK = "fleet";
 const INSTANCE_STACK = /^clawdinator-([1-9][0-9]{0,3})$/;
 
 /** A stack name that names neither program; the message says which names work. */
