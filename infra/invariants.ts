@@ -183,13 +183,13 @@ export function parsePolicyDocument(value: unknown): PolicyDocument | string {
     }
   }
   const statements = record(document)?.Statement;
-  const list_ = Array.isArray(statements) ? statements : statements !== undefined ? [statements] : undefined;
-  if (!list_) return "has no Statement";
-  for (const s of list_) {
+  const statementList = Array.isArray(statements) ? statements : statements !== undefined ? [statements] : undefined;
+  if (!statementList) return "has no Statement";
+  for (const s of statementList) {
     const effect = record(s)?.Effect;
     if (effect !== "Allow" && effect !== "Deny") return 'has a statement whose Effect is not "Allow" or "Deny"';
   }
-  return { Version: "2012-10-17", Statement: list_ as PolicyStatement[] };
+  return { Version: "2012-10-17", Statement: statementList as PolicyStatement[] };
 }
 
 /** No literal secret material in user data: age identities, private keys, tokens. */
@@ -269,22 +269,21 @@ export function securityGroupsMinimal(resources: readonly DeclaredResource[]): V
   const problems: Violation[] = [];
   const rulesOf = (group: DeclaredResource, direction: "ingress" | "egress"): RuleLike[] => [
     ...list(group.inputs[direction]).map((r) => ruleLike(record(r) ?? {})),
-    ...resources
-      .filter((r) => refersTo(r, "securityGroupId", group))
-      .filter((r) => (direction === "ingress" ? r.type === TYPES.ingressRule || (r.type === TYPES.legacyRule && r.inputs.type === "ingress") : r.type === TYPES.egressRule || (r.type === TYPES.legacyRule && r.inputs.type === "egress")))
-      .map((r) => ({ ...ruleLike(r.inputs), resource: r })),
+    ...resources.filter((r) => isStandaloneRule(r, direction) && refersTo(r, "securityGroupId", group)).map((r) => ({ ...ruleLike(r.inputs), resource: r })),
   ];
   for (const group of instanceGroups) {
     if (rulesOf(group, "ingress").length > 0) problems.push(violation("instance-sg-no-ingress", group, "the instances' security group has an ingress rule; it must have none"));
     for (const rule of rulesOf(group, "egress")) {
       const https = rule.fromPort === HTTPS_PORT && rule.toPort === HTTPS_PORT && rule.protocol === "tcp";
-      const nfsToEfs = rule.fromPort === NFS_PORT && rule.toPort === NFS_PORT && rule.protocol === "tcp" && rule.resource !== undefined && efsGroups.some((g) => refersTo(rule.resource as DeclaredResource, "referencedSecurityGroupId", g));
+      const { resource } = rule;
+      const nfsToEfs = rule.fromPort === NFS_PORT && rule.toPort === NFS_PORT && rule.protocol === "tcp" && resource !== undefined && efsGroups.some((g) => refersTo(resource, "referencedSecurityGroupId", g));
       if (!https && !nfsToEfs) problems.push(violation("instance-sg-egress-minimal", group, `egress ${rule.protocol} ${rule.fromPort}-${rule.toPort} is neither 443 nor 2049 to the EFS group`));
     }
   }
   for (const group of efsGroups) {
     for (const rule of rulesOf(group, "ingress")) {
-      const fromInstances = rule.resource !== undefined && instanceGroups.some((g) => refersTo(rule.resource as DeclaredResource, "referencedSecurityGroupId", g));
+      const { resource } = rule;
+      const fromInstances = resource !== undefined && instanceGroups.some((g) => refersTo(resource, "referencedSecurityGroupId", g));
       if (!(rule.fromPort === NFS_PORT && rule.toPort === NFS_PORT && rule.protocol === "tcp" && fromInstances)) {
         problems.push(violation("efs-sg-nfs-from-instances", group, `ingress ${rule.protocol} ${rule.fromPort}-${rule.toPort} is not 2049 from the instances' group`));
       }
@@ -397,9 +396,13 @@ function ruleLike(inputs: Readonly<Record<string, unknown>>): RuleLike {
 
 function ingressRulesOf(r: DeclaredResource): RuleLike[] {
   if (r.type === TYPES.securityGroup) return list(r.inputs.ingress).map((x) => ruleLike(record(x) ?? {}));
-  if (r.type === TYPES.ingressRule) return [ruleLike(r.inputs)];
-  if (r.type === TYPES.legacyRule && r.inputs.type === "ingress") return [ruleLike(r.inputs)];
-  return [];
+  return isStandaloneRule(r, "ingress") ? [ruleLike(r.inputs)] : [];
+}
+
+/** A rule declared as its own resource: the vpc rule type of that direction, or the legacy type with `type` set to it. */
+function isStandaloneRule(r: DeclaredResource, direction: "ingress" | "egress"): boolean {
+  if (r.type === TYPES.legacyRule) return r.inputs.type === direction;
+  return r.type === (direction === "ingress" ? TYPES.ingressRule : TYPES.egressRule);
 }
 
 function coversPort(rule: RuleLike, port: number): boolean {
