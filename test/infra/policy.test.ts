@@ -97,6 +97,23 @@ describe("the policy pack", () => {
       "security-groups-minimal",
       () => edited(program, named(TYPES.securityGroup, "instances"), (i) => ({ ...i, ingress: [{ protocol: "tcp", fromPort: 8080, toPort: 8080, cidrBlocks: ["10.0.0.0/8"] }] })),
     ],
+    ...(["ingress", "egress"] as const).map((direction): [string, string, () => CapturedResource[]] => [
+      `a legacy aws.ec2.SecurityGroupRule of type ${direction} on the instances' group`,
+      "security-groups-minimal",
+      () => {
+        const group = program.find((r) => r.type === TYPES.securityGroup && r.name === "instances") as CapturedResource;
+        const rule: CapturedResource = {
+          urn: `urn:pulumi:fleet::clawdinators::aws:ec2/securityGroupRule:SecurityGroupRule::legacy-${direction}`,
+          type: TYPES.legacyRule,
+          name: `legacy-${direction}`,
+          id: "sgr-2",
+          state: {},
+          inputs: { type: direction, securityGroupId: group.id, protocol: "tcp", fromPort: 8080, toPort: 8080, cidrBlocks: ["0.0.0.0/0"] },
+          refs: { securityGroupId: [group.urn] },
+        };
+        return [...program, rule];
+      },
+    ]),
     [
       "egress to everything",
       "security-groups-minimal",
