@@ -212,14 +212,27 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bAKIA[0-9A-Z]{16}\b/,
 ];
 
-export const RESOURCE_RULES: ReadonlyArray<(r: DeclaredResource) => Violation[]> = [
-  noSshIngress,
-  imdsV2Required,
-  volumesEncrypted,
-  fileSystemEncrypted,
-  parametersSecure,
-  policyDocumentsBounded,
-  noSecretsInUserData,
+/** A rule with the name and description the policy pack publishes it under. */
+export interface Invariant<Check> {
+  readonly name: string;
+  readonly description: string;
+  readonly check: Check;
+}
+export type ResourceCheck = (r: DeclaredResource) => Violation[];
+export type StackCheck = (resources: readonly DeclaredResource[]) => Violation[];
+
+export const RESOURCE_RULES: ReadonlyArray<Invariant<ResourceCheck>> = [
+  { name: "no-ssh-ingress", description: "No security group rule admits port 22 (or all ports).", check: noSshIngress },
+  { name: "imdsv2-required", description: "Instances require IMDSv2 tokens with a hop limit of 1.", check: imdsV2Required },
+  { name: "volumes-encrypted", description: "Every EBS volume, root and attached, is encrypted.", check: volumesEncrypted },
+  { name: "efs-encrypted", description: "EFS file systems are encrypted at rest.", check: fileSystemEncrypted },
+  { name: "parameters-secure", description: "SSM parameters are KMS-encrypted SecureStrings.", check: parametersSecure },
+  {
+    name: "policy-bounded",
+    description: "Policy documents parse; no wildcard action on a wildcard resource, no NotAction/NotResource allows.",
+    check: policyDocumentsBounded,
+  },
+  { name: "no-secrets-in-user-data", description: "User data carries no keys or tokens.", check: noSecretsInUserData },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -364,15 +377,23 @@ export function instanceRolesScoped(resources: readonly DeclaredResource[]): Vio
   });
 }
 
-export const STACK_RULES: ReadonlyArray<(resources: readonly DeclaredResource[]) => Violation[]> = [
-  bucketsHardened,
-  securityGroupsMinimal,
-  instanceRolesScoped,
+export const STACK_RULES: ReadonlyArray<Invariant<StackCheck>> = [
+  { name: "buckets-hardened", description: "Buckets block public access, encrypt, version, deny non-TLS and bound their growth.", check: bucketsHardened },
+  {
+    name: "security-groups-minimal",
+    description: "Instances admit nothing and reach only 443 and the hive mind; EFS admits only the instances.",
+    check: securityGroupsMinimal,
+  },
+  {
+    name: "instance-role-scoped",
+    description: "An instance role reaches only its own bootstrap prefix, parameter and EFS access point.",
+    check: instanceRolesScoped,
+  },
 ];
 
 /** Every rule over every resource: what the tests assert is empty. */
 export function checkAll(resources: readonly DeclaredResource[]): Violation[] {
-  return [...resources.flatMap((r) => RESOURCE_RULES.flatMap((rule) => rule(r))), ...STACK_RULES.flatMap((rule) => rule(resources))];
+  return [...resources.flatMap((r) => RESOURCE_RULES.flatMap((rule) => rule.check(r))), ...STACK_RULES.flatMap((rule) => rule.check(resources))];
 }
 
 // ---------------------------------------------------------------------------------------------
