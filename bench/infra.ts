@@ -3,7 +3,7 @@
 // does work proportional to the fleet's size). One process, sequential, after one warm-up run.
 import { fleetConfig, instanceConfig, runStack } from "../test/infra/harness.ts";
 
-const SIZES = [1, 10, 50];
+const SIZES = [1, 10, 50] as const;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function timeFleet(): Promise<{ ms: number; outputs: Record<string, unknown>; resources: number }> {
@@ -64,7 +64,9 @@ for (const size of SIZES) {
       `per instance: median ${median(samples).toFixed(1)} ms wall, ${(cpu / repeats / size).toFixed(1)} ms CPU`,
   );
 }
-const first = perInstance.get(SIZES[0] as number) ?? Number.NaN;
-const last = perInstance.get(SIZES[SIZES.length - 1] as number) ?? Number.NaN;
-const cpuRatio = (cpuPerInstance.get(SIZES[SIZES.length - 1] as number) ?? Number.NaN) / (cpuPerInstance.get(SIZES[0] as number) ?? Number.NaN);
-console.log(`  per-instance cost, ${SIZES.at(-1)} vs ${SIZES[0]}: wall ${(last / first).toFixed(2)}x, CPU ${cpuRatio.toFixed(2)}x (flat is ~1.0)`);
+const smallest = SIZES[0];
+const largest = SIZES[SIZES.length - 1];
+const first = perInstance.get(smallest) ?? Number.NaN;
+const last = perInstance.get(largest) ?? Number.NaN;
+const cpuRatio = (cpuPerInstance.get(largest) ?? Number.NaN) / (cpuPerInstance.get(smallest) ?? Number.NaN);
+console.log(`  per-instance cost, ${largest} vs ${smallest}: wall ${(last / first).toFixed(2)}x, CPU ${cpuRatio.toFixed(2)}x (flat is ~1.0)`);
