@@ -3,7 +3,9 @@
 // does work proportional to the fleet's size). One process, sequential, after one warm-up run.
 import { fleetConfig, instanceConfig, runStack } from "../test/infra/harness.ts";
 
-const SIZES = [1, 10, 50] as const;
+const SMALLEST = 1;
+const LARGEST = 50;
+const SIZES = [SMALLEST, 10, LARGEST];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function timeFleet(): Promise<{ ms: number; outputs: Record<string, unknown>; resources: number }> {
@@ -64,9 +66,7 @@ for (const size of SIZES) {
       `per instance: median ${median(samples).toFixed(1)} ms wall, ${(cpu / repeats / size).toFixed(1)} ms CPU`,
   );
 }
-const smallest = SIZES[0];
-const largest = SIZES[SIZES.length - 1];
-const first = perInstance.get(smallest) ?? Number.NaN;
-const last = perInstance.get(largest) ?? Number.NaN;
-const cpuRatio = (cpuPerInstance.get(largest) ?? Number.NaN) / (cpuPerInstance.get(smallest) ?? Number.NaN);
-console.log(`  per-instance cost, ${largest} vs ${smallest}: wall ${(last / first).toFixed(2)}x, CPU ${cpuRatio.toFixed(2)}x (flat is ~1.0)`);
+const first = perInstance.get(SMALLEST) ?? Number.NaN;
+const last = perInstance.get(LARGEST) ?? Number.NaN;
+const cpuRatio = (cpuPerInstance.get(LARGEST) ?? Number.NaN) / (cpuPerInstance.get(SMALLEST) ?? Number.NaN);
+console.log(`  per-instance cost, ${LARGEST} vs ${SMALLEST}: wall ${(last / first).toFixed(2)}x, CPU ${cpuRatio.toFixed(2)}x (flat is ~1.0)`);
