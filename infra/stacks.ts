@@ -5,7 +5,11 @@
 export type StackKind = { readonly kind: "fleet" } | { readonly kind: "instance"; readonly instance: string; readonly index: number };
 
 const FLEET_STACK = "fleet";
-const INSTANCE_STACK = /^clawdinator-([1-9][0-9]{0,3})$/;
+/** The n of CLAWDINATOR-<n>: 1 to 9999, no leading zero. */
+const INSTANCE_NUMBER = "[1-9][0-9]{0,3}";
+const INSTANCE_STACK = new RegExp(`^clawdinator-(${INSTANCE_NUMBER})$`);
+/** An instance's own name, as `instanceName` writes it (the stack name upper-cased). */
+export const INSTANCE_NAME = new RegExp(`^CLAWDINATOR-${INSTANCE_NUMBER}$`);
 
 /** A stack name that names neither program; the message says which names work. */
 export class StackNameError extends Error {

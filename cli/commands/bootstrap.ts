@@ -6,11 +6,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { BundleError, planBundle, type BootFacts } from "../../infra/bundle.ts";
 import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
-import { stackNameOf } from "../../infra/stacks.ts";
+import { INSTANCE_NAME, stackNameOf } from "../../infra/stacks.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
 import yaml from "js-yaml";
-
-const INSTANCE = /^CLAWDINATOR-[1-9][0-9]{0,3}$/;
 
 const HELP = `usage: clawdinator bootstrap upload --instance CLAWDINATOR-<n> [options]
 
@@ -52,7 +50,7 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
   );
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; see clawdinator bootstrap --help`);
   const instance = options.get("instance");
-  if (!instance || !INSTANCE.test(instance)) throw new UsageError(`--instance must be CLAWDINATOR-<n> (got ${instance ? `"${instance}"` : "nothing"}), e.g. --instance CLAWDINATOR-1`);
+  if (!instance || !INSTANCE_NAME.test(instance)) throw new UsageError(`--instance must be CLAWDINATOR-<n> (got ${instance ? `"${instance}"` : "nothing"}), e.g. --instance CLAWDINATOR-1`);
 
   const stackFile = path.resolve(io.cwd, options.get("stack-file") ?? `Pulumi.${stackNameOf(instance)}.yaml`);
   const settings = await readSettings(stackFile, instance);
