@@ -128,9 +128,15 @@ const InstanceConfigSchema = z
     rootVolumeGiB: z.coerce.number().int().min(8).max(16384).default(30),
     /** Unset: one of the fleet's subnets, by instance number. */
     subnetId: subnetId.optional(),
-    /** The age identity (`AGE-SECRET-KEY-1...`) that decrypts this instance's secrets; goes to SSM only. */
-    ageIdentity: z.string().refine((v) => ageIdentityLine(v) !== undefined, {
-      error: "must be an age identity (the AGE-SECRET-KEY-1... line that age-keygen prints)",
+    /**
+     * The age identity (`AGE-SECRET-KEY-1...`) that decrypts this instance's secrets; goes to SSM only.
+     * An age-keygen file is accepted whole; what the program gets is its one key line.
+     */
+    ageIdentity: z.string().transform((value, ctx) => {
+      const line = ageIdentityLine(value);
+      if (line !== undefined) return line;
+      ctx.addIssue({ code: "custom", message: "must be an age identity (the AGE-SECRET-KEY-1... line that age-keygen prints)" });
+      return z.NEVER;
     }),
     ...bundleFields,
     tags,
@@ -148,7 +154,7 @@ export type AgentSettings = z.output<typeof AgentSettingsSchema>;
 export type BundleSettings = z.output<typeof BundleSettingsSchema>;
 
 /** The single `AGE-SECRET-KEY-1...` line of an identity file (comments allowed), or undefined. */
-export function ageIdentityLine(value: string): string | undefined {
+function ageIdentityLine(value: string): string | undefined {
   const keys = value
     .split(/\r?\n/)
     .map((line) => line.trim())

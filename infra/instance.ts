@@ -5,7 +5,7 @@ import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createBundleObjects } from "./bootstrap.ts";
-import { ageIdentityLine, type InstanceConfig } from "./config.ts";
+import type { InstanceConfig } from "./config.ts";
 import { bootstrapPrefix, planBundle, type BootFacts } from "./bundle.ts";
 import type { FleetOutputName } from "./fleet.ts";
 import { ec2TrustPolicy, instancePolicy } from "./iam.ts";
@@ -35,8 +35,7 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   const bootstrapBucket = fleet<string>("bootstrapBucket");
   const region = config["aws:region"];
 
-  const ageIdentity = pulumi.secret(config.ageIdentity).apply((value) => ageIdentityLine(value) ?? "");
-  const parameter = createAgeIdentityParameter(instance, ageIdentity, fleet<string>("secretsKeyArn"), tags);
+  const parameter = createAgeIdentityParameter(instance, pulumi.secret(config.ageIdentity), fleet<string>("secretsKeyArn"), tags);
 
   const role = new aws.iam.Role("role", {
     description: `${instance}: its own bootstrap prefix, its own age identity, the hive mind`,

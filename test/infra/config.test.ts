@@ -131,6 +131,14 @@ describe("wrong values", () => {
     const file = `# created: 2026-11-24T00:00:00Z\n# public key: age1example\n${TEST_AGE_IDENTITY}\n`;
     const config = readStackConfig("clawdinator-1", parseStackName("clawdinator-1"), instanceConfig({ [AGE_KEY]: file }), allSecret);
     assert.equal(config.kind, "instance");
+    assert.equal(config.kind === "instance" ? config.ageIdentity : undefined, TEST_AGE_IDENTITY, "the program gets the key line alone");
+  });
+
+  it("a value that is not one age identity is refused without echoing it", () => {
+    const notAKey = "AGE-SECRET-KEY-1-not-really";
+    const error = problemsOf("clawdinator-1", instanceConfig({ [AGE_KEY]: notAKey }));
+    assert.match(error.problems.find((p) => p.key === AGE_KEY)?.problem ?? "", /must be an age identity/);
+    assert.ok(!error.message.includes(notAKey));
   });
 });
 
