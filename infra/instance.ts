@@ -35,7 +35,7 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   const bootstrapBucket = fleet<string>("bootstrapBucket");
   const region = config["aws:region"];
 
-  const parameter = createAgeIdentityParameter(instance, pulumi.secret(config.ageIdentity), fleet<string>("secretsKeyArn"), tags);
+  const parameter = createAgeIdentityParameter(instance, config.ageIdentity, fleet<string>("secretsKeyArn"), tags);
 
   const role = new aws.iam.Role("role", {
     description: `${instance}: its own bootstrap prefix, its own age identity, the hive mind`,

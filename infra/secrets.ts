@@ -23,7 +23,7 @@ export function createSecretsKey(tags: Record<string, string>): aws.kms.Key {
 /** The instance's age identity, as a SecureString under the fleet key. */
 export function createAgeIdentityParameter(
   instance: string,
-  ageIdentity: pulumi.Output<string>,
+  ageIdentity: pulumi.Input<string>,
   secretsKeyArn: pulumi.Input<string>,
   tags: Record<string, string>,
 ): aws.ssm.Parameter {
@@ -32,6 +32,7 @@ export function createAgeIdentityParameter(
     description: `age identity that decrypts ${instance}'s agenix secrets at boot`,
     type: "SecureString",
     keyId: secretsKeyArn,
+    // Marked secret here, whatever the caller passed: Pulumi encrypts it in state and masks it in output.
     value: pulumi.secret(ageIdentity),
     tier: "Standard",
     tags,
