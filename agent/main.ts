@@ -1,6 +1,5 @@
 import type { Readable, Writable } from "node:stream";
 import packageJson from "../package.json" with { type: "json" };
-import { AccessControl } from "./access.ts";
 import { NotConfiguredBrain } from "./brain/not-configured.ts";
 import type { Brain } from "./brain/types.ts";
 import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
@@ -14,7 +13,7 @@ import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
 import type { MemoryStore } from "./memory/types.ts";
-import { answerOn, Router } from "./router.ts";
+import { startRouting } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { ShellTransport } from "./transport/shell.ts";
 import type { Transport } from "./transport/types.ts";
@@ -89,10 +88,8 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     startedAt,
     integrations: integrationStatus(config, secrets, brain, transport, memory),
   });
-  const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
-  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log: log.child({ component: "router" }), status, access });
 
-  await transport.start(answerOn(transport, router));
+  await startRouting({ transport, config, commands: BUILTIN_COMMANDS, brain, log, status });
   log.info({ transport: transport.name, config: source }, "online");
 
   const aborted = new Promise<void>((resolve) => {

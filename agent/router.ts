@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { AccessControl } from "./access.ts";
+import { AccessControl } from "./access.ts";
 import type { Brain } from "./brain/types.ts";
 import type { Command, CommandContext } from "./commands/types.ts";
+import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import type { StatusReport } from "./status.ts";
 import type { IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./transport/types.ts";
@@ -81,8 +82,29 @@ export class Router {
   }
 }
 
+export interface RoutingDeps {
+  readonly transport: Transport;
+  /** The access rules are built from these sections. */
+  readonly config: Pick<Config, "discord" | "access" | "rateLimits">;
+  readonly commands: readonly Command[];
+  readonly brain: Brain;
+  readonly log: Logger;
+  readonly status: () => StatusReport;
+}
+
+/**
+ * Puts the config's access rules in front of a router and starts the transport delivering to it.
+ * agent/main.ts, the Discord test harness and bench/discord all serve through this one wiring, so
+ * what the tests check and the bench measures is what runs.
+ */
+export async function startRouting({ transport, config, commands, brain, log, status }: RoutingDeps): Promise<void> {
+  const access = new AccessControl(config);
+  const router = new Router({ commands, brain, log: log.child({ component: "router" }), status, access });
+  await transport.start(answerOn(transport, router));
+}
+
 /** The message handler that joins a transport to the router: decide, answer, send, with typing lent. */
-export function answerOn(transport: Transport, router: Router): MessageHandler {
+function answerOn(transport: Transport, router: Router): MessageHandler {
   return async (message) => {
     const typing = transport.typing?.bind(transport, message);
     const reply = await router.handle(message, { typing });

@@ -12,12 +12,11 @@
 import { openSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { AccessControl } from "../agent/access.ts";
 import type { Brain } from "../agent/brain/types.ts";
 import { BUILTIN_COMMANDS } from "../agent/commands/builtin.ts";
 import { parseConfig } from "../agent/config/load.ts";
 import { createLogger, ScrubbingSink } from "../agent/log.ts";
-import { answerOn, Router } from "../agent/router.ts";
+import { startRouting } from "../agent/router.ts";
 import type { StatusReport } from "../agent/status.ts";
 import { DiscordTransport } from "../agent/transport/discord.ts";
 import { startAnthropicFake } from "../test/fakes/anthropic/server.ts";
@@ -72,9 +71,7 @@ async function rig(brain: Brain, globalRequestsPerSecond: number): Promise<Rig> 
     startedAt: new Date(),
     integrations: [transport.status(), brain.status],
   });
-  const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
-  const router = new Router({ commands: BUILTIN_COMMANDS, brain, log, status, access });
-  await transport.start(answerOn(transport, router));
+  await startRouting({ transport, config, commands: BUILTIN_COMMANDS, brain, log, status });
   return {
     fake,
     async close() {

@@ -1,15 +1,15 @@
 /**
- * The agent's Discord side (real discord.js, DiscordTransport, AccessControl, Router) wired the way
- * agent/main.ts wires it, against the local Discord fake, with a stub brain that counts its calls.
+ * The agent's Discord side (real discord.js, DiscordTransport, and AccessControl with Router through
+ * the same startRouting agent/main.ts serves with) against the local Discord fake, with a stub
+ * brain that counts its calls.
  */
-import { AccessControl } from "../../agent/access.ts";
 import type { Brain } from "../../agent/brain/types.ts";
 import { BUILTIN_COMMANDS } from "../../agent/commands/builtin.ts";
 import type { Command } from "../../agent/commands/types.ts";
 import { parseConfig } from "../../agent/config/load.ts";
 import type { Config, ConfigInput } from "../../agent/config/schema.ts";
 import { createLogger, ScrubbingSink } from "../../agent/log.ts";
-import { answerOn, Router } from "../../agent/router.ts";
+import { startRouting } from "../../agent/router.ts";
 import type { StatusReport } from "../../agent/status.ts";
 import { DiscordTransport } from "../../agent/transport/discord.ts";
 import type { IncomingMessage, Reply } from "../../agent/transport/types.ts";
@@ -105,10 +105,8 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}, command
     startedAt: new Date(),
     integrations: [transport.status(), brain.status],
   });
-  const access = new AccessControl({ discord: config.discord, access: config.access, rateLimits: config.rateLimits });
-  const router = new Router({ commands, brain, log: log.child({ component: "router" }), status, access });
   try {
-    await transport.start(answerOn(transport, router));
+    await startRouting({ transport, config, commands, brain, log, status });
   } catch (error) {
     await fake.close();
     throw error;
