@@ -14,8 +14,8 @@ export interface GistInput {
   readonly tools: readonly string[];
 }
 
-export const GIST_ASK_CHARS = 160;
-export const GIST_ANSWER_CHARS = 240;
+const GIST_ASK_CHARS = 160;
+const GIST_ANSWER_CHARS = 240;
 
 export function gistText(input: GistInput, scrub: (text: string) => string = (t) => t): string {
   const { message, reply, tools } = input;
@@ -49,6 +49,6 @@ const TOKEN_SHAPES: readonly RegExp[] = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
 ];
 
-export function maskTokens(text: string): string {
+function maskTokens(text: string): string {
   return TOKEN_SHAPES.reduce((out, shape) => out.replace(shape, "[REDACTED]"), text);
 }

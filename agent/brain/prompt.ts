@@ -15,7 +15,7 @@ import { WorkspaceError, type RenderedWorkspace } from "./workspace.ts";
  * pinned rules are the same text.
  */
 
-export const CHARS_PER_TOKEN = 4;
+const CHARS_PER_TOKEN = 4;
 
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);

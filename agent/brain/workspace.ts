@@ -10,7 +10,7 @@ import { hardRulesMarkdown } from "./rules.ts";
  * system prompt is distilled from. Only markdown files belong to the workspace.
  */
 
-export const REQUIRED_FILES = ["SOUL.md", "IDENTITY.md", "AGENTS.md"] as const;
+const REQUIRED_FILES = ["SOUL.md", "IDENTITY.md", "AGENTS.md"] as const;
 
 /** The workspace that ships with the agent (the repository's `workspace/`): used when `workspaceDir` is unset. */
 export const SHIPPED_WORKSPACE = fileURLToPath(new URL("../../workspace", import.meta.url));
@@ -47,7 +47,7 @@ export class WorkspaceError extends Error {
 }
 
 /** The values a template may use: `{{instance}}`, `{{instanceNumber}}`, `{{hardRules}}`. */
-export function templateVariables(instance: string): Readonly<Record<string, string>> {
+function templateVariables(instance: string): Readonly<Record<string, string>> {
   return {
     instance,
     instanceNumber: instance.replace(/^.*-/, ""),
@@ -56,7 +56,7 @@ export function templateVariables(instance: string): Readonly<Record<string, str
 }
 
 /** Substitutes every `{{name}}`; an unknown name is an error, so a typo never reaches the model. */
-export function renderTemplate(text: string, variables: Readonly<Record<string, string>>, file: string): string {
+function renderTemplate(text: string, variables: Readonly<Record<string, string>>, file: string): string {
   return text.replace(/\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g, (_match, name: string) => {
     const value = variables[name];
     if (value === undefined) {

@@ -45,7 +45,7 @@ async function writeTemp(target: string, data: string): Promise<string> {
 }
 
 /** fsync of a folder makes a rename or link in it durable (ext4, xfs); a no-op where unsupported. */
-export async function fsyncDirectory(directory: string): Promise<void> {
+async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, "r");
   try {
     await handle.sync();

@@ -156,7 +156,7 @@ export class HeldLock {
  * Waits for and takes the lock in `file`. `label` is the memory path it protects (for errors).
  * Throws MemoryLockTimeoutError after `waitMs` of a live holder.
  */
-export async function acquireLock(file: string, label: string, settings: LockSettings): Promise<HeldLock> {
+async function acquireLock(file: string, label: string, settings: LockSettings): Promise<HeldLock> {
   const token = randomBytes(12).toString("hex");
   const started = performance.now();
   let lastHolder: LockHolderInfo | undefined;

@@ -108,7 +108,7 @@ export async function resolveInsideRoot(realRoot: string, memoryPath: string, ex
   }
 }
 
-export function isInside(root: string, candidate: string): boolean {
+function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

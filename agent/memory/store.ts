@@ -45,7 +45,7 @@ export { MEMORY_DEFAULTS };
 MEMORY_DEFAULTS satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "lockWaitMs" | "maxBytes" | "clock">>;
 
 /** The folder inside the root that holds lock files; hidden, so it is never listed or addressable. */
-export const LOCKS_FOLDER = ".locks";
+const LOCKS_FOLDER = ".locks";
 
 const CLAIM_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The names atomic.ts gives its temp files. */
@@ -292,7 +292,7 @@ async function prepareRoot(root: string): Promise<string> {
  * `mkdir -p`, by hand: Node's recursive mkdir never returns for a path it can't create under some
  * pseudo file systems (`/proc/x` loops forever on Node 24), and a bad memoryDir must fail, not hang.
  */
-export async function makeFolders(folder: string): Promise<void> {
+async function makeFolders(folder: string): Promise<void> {
   try {
     await mkdir(folder);
   } catch (error) {

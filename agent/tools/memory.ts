@@ -9,9 +9,9 @@ import { defineTool, type Tool } from "./registry.ts";
  */
 
 /** Longest note text handed back to the model in one read, so one huge file cannot flood the context. */
-export const MAX_READ_CHARS = 12_000;
+const MAX_READ_CHARS = 12_000;
 /** Largest write or append the model may make in one call. */
-export const MAX_WRITE_CHARS = 20_000;
+const MAX_WRITE_CHARS = 20_000;
 
 const memoryPath = z
   .string()

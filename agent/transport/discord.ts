@@ -397,7 +397,7 @@ function channelKeys(channel: TextBasedChannel | null): string[] {
   return keys;
 }
 
-export function slashDefinition(command: Command): RESTPostAPIChatInputApplicationCommandsJSONBody {
+function slashDefinition(command: Command): RESTPostAPIChatInputApplicationCommandsJSONBody {
   const argument = command.argument;
   return {
     name: command.name,

@@ -5,7 +5,7 @@ import { MemoryError } from "../../agent/memory/errors.ts";
 import { openMemoryStore, type FileMemoryStore } from "../../agent/memory/store.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
 
-export const MEMORY_USAGE = [
+const MEMORY_USAGE = [
   "memory read PATH            print a file",
   "memory write PATH           replace a file with stdin",
   "memory append PATH          append stdin as a line (or lines)",

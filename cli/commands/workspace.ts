@@ -6,7 +6,7 @@ import { INSTANCE_NAME } from "../../agent/config/schema.ts";
 import { parseOptions, UsageError, type CliCommand } from "../io.ts";
 
 /** The distilled system prompt is written next to the docs; not markdown, so it is never read back as a workspace file. */
-export const SYSTEM_PROMPT_FILE = "system-prompt.txt";
+const SYSTEM_PROMPT_FILE = "system-prompt.txt";
 
 /**
  * `clawdinator workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]`: writes the
