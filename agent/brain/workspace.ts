@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { errorCode } from "../config/errors.ts";
 import { hardRulesMarkdown } from "./rules.ts";
 
 /**
@@ -80,7 +81,7 @@ export async function loadWorkspace(dir: string, instance: string): Promise<Rend
     throw new WorkspaceError(
       "unreadable",
       dir,
-      `cannot read the workspace folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      `cannot read the workspace folder (${errorCode(error)})`,
       'Set "workspaceDir" to the folder holding SOUL.md, IDENTITY.md and AGENTS.md.',
     );
   }

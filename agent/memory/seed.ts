@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { errorCode } from "../config/errors.ts";
 import { MemoryError } from "./errors.ts";
 import { checkMemoryPath, MEMORY_EXTENSIONS } from "./paths.ts";
 import { openMemoryStore } from "./store.ts";
@@ -48,7 +49,7 @@ export async function readTemplates(templatesDir: string): Promise<Map<string, s
     try {
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      throw new MemoryError("MEMORY_SEED_INVALID", `cannot read the memory templates folder ${folder} (${(error as NodeJS.ErrnoException).code})`, {
+      throw new MemoryError("MEMORY_SEED_INVALID", `cannot read the memory templates folder ${folder} (${errorCode(error)})`, {
         fix: "Point seeding at the repository's memory/ folder (it ships with the agent).",
         cause: error,
       });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { errorCode } from "../config/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { MEMORY_DEFAULTS } from "./defaults.ts";
 import { MemoryError, MemoryTooLargeError } from "./errors.ts";
@@ -280,8 +281,7 @@ async function prepareRoot(root: string): Promise<string> {
     if (!(await stat(real)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     return real;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new MemoryError("MEMORY_ROOT_INVALID", `cannot use ${root} as the memory root (${code})`, {
+    throw new MemoryError("MEMORY_ROOT_INVALID", `cannot use ${root} as the memory root (${errorCode(error)})`, {
       fix: 'Point "memoryDir" in the config (or --root / CLAWDINATOR_MEMORY_DIR) at a folder this user can write, e.g. the EFS mount.',
       cause: error,
     });
