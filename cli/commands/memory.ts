@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { errorCode } from "../../agent/config/errors.ts";
 import { loadConfig } from "../../agent/config/load.ts";
 import { MemoryError } from "../../agent/memory/errors.ts";
 import { openMemoryStore, type FileMemoryStore } from "../../agent/memory/store.ts";
@@ -121,7 +122,7 @@ function runFilter(argv: readonly string[], input: string, io: CliIo): Promise<s
     child.stderr.on("data", (chunk: Buffer) => io.stderr.write(chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") reject(new UsageError(`memory edit: command "${file}" not found; the file is unchanged`));
-      else reject(new EditCommandFailed(`"${file}" failed to run (${error.code ?? error.message})`));
+      else reject(new EditCommandFailed(`"${file}" failed to run (${errorCode(error)})`));
     });
     child.on("close", (code, signal) => {
       if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
