@@ -11,21 +11,16 @@ import Anthropic from "@anthropic-ai/sdk";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { pino } from "pino";
-import { ClaudeBrain } from "../agent/brain/claude.ts";
-import { buildSystemPrompt } from "../agent/brain/prompt.ts";
-import { loadWorkspace } from "../agent/brain/workspace.ts";
+import { openClaudeBrain } from "../agent/brain/open.ts";
 import { ConfigSchema } from "../agent/config/schema.ts";
 import { openMemoryStore } from "../agent/memory/store.ts";
 import type { StatusReport } from "../agent/status.ts";
-import { builtinToolRegistry } from "../agent/tools/index.ts";
 import type { IncomingMessage } from "../agent/transport/types.ts";
 import { reply, startAnthropicFake } from "../test/fakes/anthropic/server.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TIMED = Number.parseInt(process.env.BENCH_MESSAGES ?? "1000", 10);
 const SOAK = Number.parseInt(process.env.BENCH_SOAK ?? "10000", 10);
 const CONVERSATIONS = 2_000;
@@ -37,8 +32,8 @@ const gc = runInNewContext("gc") as () => void;
 const fake = await startAnthropicFake({ apiKey: "sk-bench", keepRequests: 0 });
 fake.respondWith(() => reply.text("Affirmative. TOTAL BRUTAL."));
 const memoryRoot = await mkdtemp(path.join(tmpdir(), "clawdinator-bench-brain-"));
-const config = ConfigSchema.parse({});
 const instance = "CLAWDINATOR-1";
+const config = ConfigSchema.parse({ instance, endpoints: { anthropic: fake.baseUrl } });
 const status = (): StatusReport => ({
   instance,
   version: "bench",
@@ -47,17 +42,15 @@ const status = (): StatusReport => ({
   startedAt: new Date(),
   integrations: [],
 });
-const brain = new ClaudeBrain({
+// Built the way the agent builds it (shipped workspace, prompt budget, tools, limits from config).
+const brain = await openClaudeBrain({
+  config,
+  source: "bench",
   apiKey: "sk-bench",
-  baseURL: fake.baseUrl,
-  model: config.models.voice,
-  instance,
-  systemPrompt: buildSystemPrompt(await loadWorkspace(path.join(ROOT, "workspace"), instance), config.brain.systemPromptTokenBudget),
-  tools: builtinToolRegistry(),
-  memory: await openMemoryStore({ root: memoryRoot, instance }),
-  status,
   log: pino({ level: "silent" }),
-  limits: config.brain,
+  status,
+  scrub: (text) => text,
+  memory: await openMemoryStore({ root: memoryRoot, instance, ...config.memory }),
 });
 const direct = new Anthropic({ apiKey: "sk-bench", baseURL: fake.baseUrl, maxRetries: 0 });
 
