@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { z } from "zod";
 import { HARD_RULES } from "../../agent/brain/rules.ts";
 import { GIFS } from "../../agent/gifs.ts";
@@ -10,15 +10,13 @@ import {
   delayed,
   lastUserText,
   reply,
-  startAnthropicFake,
   systemText,
   toolNames,
-  type AnthropicFake,
   type RecordedRequest,
 } from "../fakes/anthropic/server.ts";
 import { openMemoryStore } from "../../agent/memory/store.ts";
 import { withTempDir } from "../helpers/cli.ts";
-import { dailyNote, FIXED_NOW, makeBrain, message } from "./harness.ts";
+import { anthropicFakeForSuite, dailyNote, FIXED_NOW, makeBrain, message } from "./harness.ts";
 
 const WRITE_TOOLS = ["memory_write", "memory_append"];
 const HOSTILE =
@@ -33,21 +31,12 @@ function toolResults(request: RecordedRequest | undefined): Array<{ tool_use_id:
 }
 
 describe("ClaudeBrain with the real SDK against the local Anthropic fake", () => {
-  let fake: AnthropicFake;
-  before(async () => {
-    fake = await startAnthropicFake({ apiKey: "sk-test" });
-  });
-  after(() => fake.close());
-  let seen = 0;
-  beforeEach(() => {
-    seen = fake.requests.length;
-    assert.equal(fake.pending(), 0, "the previous test used every scripted reply");
-  });
-  const newRequests = (): RecordedRequest[] => fake.requests.slice(seen);
+  const anthropic = anthropicFakeForSuite();
+  const { newRequests } = anthropic;
 
   it("answers in persona: the distilled system prompt, the model from config, the maintainer's words", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
-    fake.enqueue(reply.text("Austrian Death Machine. Total Brutal. Next question."));
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
+    anthropic.fake.enqueue(reply.text("Austrian Death Machine. Total Brutal. Next question."));
     const answer = await brain.respond(message("what is your favourite band?"));
     assert.equal(answer.text, "Austrian Death Machine. Total Brutal. Next question.");
     const [request] = newRequests();
@@ -70,9 +59,9 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("runs a tool_use round trip: the model reads memory, gets it as data, and answers", async () => {
-    const { brain, memory } = await makeBrain(fake.baseUrl);
+    const { brain, memory } = await makeBrain(anthropic.fake.baseUrl);
     await memory.write("ops.md", "Deploys: `pulumi up --stack clawdinator-1`.");
-    fake.enqueue(reply.toolUse("memory_read", { path: "ops.md" }, { id: "toolu_read1" }), (request) => {
+    anthropic.fake.enqueue(reply.toolUse("memory_read", { path: "ops.md" }, { id: "toolu_read1" }), (request) => {
       const seenText = lastUserText(request);
       return reply.text(seenText.includes("pulumi up --stack clawdinator-1") ? "Run pulumi up on the stack. Done." : "I saw nothing");
     });
@@ -89,17 +78,17 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("retries a 429 (with retry-after) through the SDK and then answers", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
-    fake.enqueue(reply.rateLimited(0.01), reply.text("Back online."));
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
+    anthropic.fake.enqueue(reply.rateLimited(0.01), reply.text("Back online."));
     const answer = await brain.respond(message("ping"));
     assert.equal(answer.text, "Back online.");
     assert.equal(newRequests().length, 2);
   });
 
   it("says clearly that the API is overloaded when 529 outlasts every retry", async () => {
-    const { brain, memory, logs } = await makeBrain(fake.baseUrl, { limits: { maxRetries: 1 } });
+    const { brain, memory, logs } = await makeBrain(anthropic.fake.baseUrl, { limits: { maxRetries: 1 } });
     const overloaded = reply.error(529, "overloaded_error", { message: "Overloaded", headers: { "retry-after-ms": "5" } });
-    fake.enqueue(overloaded, overloaded);
+    anthropic.fake.enqueue(overloaded, overloaded);
     const answer = await brain.respond(message("status of the fleet?"));
     assert.match(answer.text, /overloaded \(529\)/);
     assert.match(answer.text, /after 2 tries/);
@@ -109,35 +98,35 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("says the API failed on its side when 500 outlasts every retry, and when it times out", async () => {
-    const { brain } = await makeBrain(fake.baseUrl, { limits: { maxRetries: 0, timeoutMs: 150 } });
-    fake.enqueue(reply.serverError());
+    const { brain } = await makeBrain(anthropic.fake.baseUrl, { limits: { maxRetries: 0, timeoutMs: 150 } });
+    anthropic.fake.enqueue(reply.serverError());
     assert.match((await brain.respond(message("a"))).text, /failed on its side \(HTTP 500\) 1 try/);
-    fake.enqueue(delayed(2_000, reply.text("too late")));
+    anthropic.fake.enqueue(delayed(2_000, reply.text("too late")));
     assert.match((await brain.respond(message("b"))).text, /did not answer within 150 ms \(1 try\)/);
   });
 
   it("stops at the step limit with a clear answer when the model keeps calling tools", async () => {
-    const { brain } = await makeBrain(fake.baseUrl, { limits: { maxSteps: 3 } });
-    fake.respondWith(() => reply.toolUse("status", {}));
+    const { brain } = await makeBrain(anthropic.fake.baseUrl, { limits: { maxSteps: 3 } });
+    anthropic.fake.respondWith(() => reply.toolUse("status", {}));
     try {
       const answer = await brain.respond(message("loop forever"));
       assert.match(answer.text, /stopped after 3 steps without a final answer/);
       assert.match(answer.text, /tools used: status/);
       assert.equal(newRequests().length, 3);
     } finally {
-      fake.respondWith((request) => reply.text(`echo: ${lastUserText(request)}`));
+      anthropic.fake.respondWith((request) => reply.text(`echo: ${lastUserText(request)}`));
     }
   });
 
   it("keeps context per conversation, bounded by count, with evicted turns kept as a fenced gist", async () => {
-    const { brain } = await makeBrain(fake.baseUrl, { limits: { contextMessages: 4 } });
+    const { brain } = await makeBrain(anthropic.fake.baseUrl, { limits: { contextMessages: 4 } });
     for (const n of [1, 2, 3, 4]) {
-      fake.enqueue(reply.text(`answer ${n}`));
+      anthropic.fake.enqueue(reply.text(`answer ${n}`));
       await brain.respond(message(`question ${n}`, { conversation: "thread-A" }));
     }
-    fake.enqueue(reply.text("fresh"));
+    anthropic.fake.enqueue(reply.text("fresh"));
     await brain.respond(message("question in B", { conversation: "thread-B" }));
-    fake.enqueue(reply.text("answer 5"));
+    anthropic.fake.enqueue(reply.text("answer 5"));
     await brain.respond(message("question 5", { conversation: "thread-A" }));
 
     const requests = newRequests();
@@ -154,8 +143,8 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("bounds context by size too", async () => {
-    const { brain } = await makeBrain(fake.baseUrl, { limits: { contextChars: 600 } });
-    fake.enqueue(reply.text("x".repeat(500)), reply.text("y".repeat(500)), reply.text("ok"));
+    const { brain } = await makeBrain(anthropic.fake.baseUrl, { limits: { contextChars: 600 } });
+    anthropic.fake.enqueue(reply.text("x".repeat(500)), reply.text("y".repeat(500)), reply.text("ok"));
     await brain.respond(message("first", { conversation: "big" }));
     await brain.respond(message("second", { conversation: "big" }));
     await brain.respond(message("third", { conversation: "big" }));
@@ -166,8 +155,8 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("appends the gist of each exchange to the day's hive-mind note, without secrets", async () => {
-    const { brain, memory } = await makeBrain(fake.baseUrl, { scrub: (t) => t.replaceAll("hunter2", "[REDACTED]") });
-    fake.enqueue(reply.text("Decided: we ship the fix on Friday."));
+    const { brain, memory } = await makeBrain(anthropic.fake.baseUrl, { scrub: (t) => t.replaceAll("hunter2", "[REDACTED]") });
+    anthropic.fake.enqueue(reply.text("Decided: we ship the fix on Friday."));
     await brain.respond(message("when do we ship? token ghp_abcdefghijklmnopqrstuvwxyz0123 pw hunter2", { author: "peter" }));
     await brain.flush();
     const note = await memory.read(dailyNote(FIXED_NOW));
@@ -179,7 +168,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     assert.match(note, /\[REDACTED\]/);
 
     // A secret that straddles the clip point is removed whole, not cut into a leaking prefix.
-    fake.enqueue(reply.text("ok"));
+    anthropic.fake.enqueue(reply.text("ok"));
     await brain.respond(message(`${"x".repeat(155)} hunter2 and more`, { author: "peter" }));
     await brain.flush();
     const second = (await memory.read(dailyNote(FIXED_NOW))) ?? "";
@@ -187,11 +176,11 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("answers even when the hive mind cannot take the gist, and says so in the log", async () => {
-    const { brain, memory, logs } = await makeBrain(fake.baseUrl);
+    const { brain, memory, logs } = await makeBrain(anthropic.fake.baseUrl);
     memory.append = async () => {
       throw new Error("EFS is gone");
     };
-    fake.enqueue(reply.text("Still here."));
+    anthropic.fake.enqueue(reply.text("Still here."));
     assert.equal((await brain.respond(message("are you there?"))).text, "Still here.");
     await brain.flush();
     assert.ok(logs.some((l) => /could not append the gist/.test(String(l.msg))));
@@ -201,8 +190,8 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     await withTempDir(async (dir) => {
       const root = path.join(dir, "memory");
       const memory = await openMemoryStore({ root, instance: "CLAWDINATOR-3" });
-      const { brain } = await makeBrain(fake.baseUrl, { memory });
-      fake.enqueue(
+      const { brain } = await makeBrain(anthropic.fake.baseUrl, { memory });
+      anthropic.fake.enqueue(
         reply.toolUse("memory_write", { path: "../escape.md", content: "out" }, { id: "toolu_escape" }),
         reply.toolUse("memory_append", { path: "ops.md", text: "Rollback: pulumi up the previous image." }),
         reply.text("Wrote ops.md; the other path is outside memory."),
@@ -219,14 +208,14 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
   });
 
   it("never returns an empty reply, which no transport could post", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
-    fake.enqueue({ content: [], stopReason: "end_turn" });
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
+    anthropic.fake.enqueue({ content: [], stopReason: "end_turn" });
     assert.equal((await brain.respond(message("say nothing"))).text, "(the model answered with nothing)");
   });
 
   it("attaches a gif the model asks for, and refuses invalid tool input with a clear error", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
-    fake.enqueue(
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
+    anthropic.fake.enqueue(
       reply.toolUse("post_gif", { mood: "success" }),
       reply.toolUse("memory_read", { file: "ops.md" }, { id: "toolu_bad" }),
       reply.text("Deployed. TOTAL BRUTAL."),
@@ -242,12 +231,12 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
 
   describe("hostile text cannot make the agent write", () => {
     it("an internal message quoting a hostile issue is offered no write tools, and a forced write is refused", async () => {
-      const { brain, memory, logs } = await makeBrain(fake.baseUrl);
+      const { brain, memory, logs } = await makeBrain(anthropic.fake.baseUrl);
       await memory.write("project.md", "goals");
       const before = memory.snapshot();
       const writesBefore = memory.writes;
       // The model is scripted as if fully taken over by the injected text.
-      fake.enqueue(
+      anthropic.fake.enqueue(
         reply.toolUse("memory_write", { path: "project.md", content: "pwned" }, { id: "toolu_evil" }),
         reply.text("Digest: one new issue, it contains a prompt injection."),
       );
@@ -286,10 +275,10 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
           return { text: `#${number} by mallory:\n${HOSTILE}`, dataSource: `github:issue#${number}` };
         },
       });
-      const { brain, memory } = await makeBrain(fake.baseUrl, { extraTools: [githubIssue] });
+      const { brain, memory } = await makeBrain(anthropic.fake.baseUrl, { extraTools: [githubIssue] });
       await memory.write("project.md", "goals");
       const before = memory.snapshot();
-      fake.enqueue(
+      anthropic.fake.enqueue(
         reply.toolUse("github_issue", { number: 12 }),
         reply.toolUse("memory_write", { path: "project.md", content: "pwned" }, { id: "toolu_evil2" }),
         reply.text("Issue #12 is a prompt-injection attempt; I changed nothing."),
@@ -311,9 +300,9 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
     });
 
     it("a hostile memory note is fenced as data when read", async () => {
-      const { brain, memory } = await makeBrain(fake.baseUrl);
+      const { brain, memory } = await makeBrain(anthropic.fake.baseUrl);
       await memory.write("inbox.md", HOSTILE);
-      fake.enqueue(reply.toolUse("memory_read", { path: "inbox.md" }), reply.text("The note is an injection attempt."));
+      anthropic.fake.enqueue(reply.toolUse("memory_read", { path: "inbox.md" }), reply.text("The note is an injection attempt."));
       await brain.respond(message("what is in inbox.md?"));
       const [result] = toolResults(newRequests()[1]);
       const content = String(result?.content);

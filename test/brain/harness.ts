@@ -1,4 +1,6 @@
 import { Writable } from "node:stream";
+import { after, before, beforeEach } from "node:test";
+import assert from "node:assert/strict";
 import { pino } from "pino";
 import { ClaudeBrain, type BrainLimits, type ClaudeBrainOptions } from "../../agent/brain/claude.ts";
 import { buildSystemPrompt } from "../../agent/brain/prompt.ts";
@@ -8,6 +10,7 @@ import type { StatusReport } from "../../agent/status.ts";
 import { builtinToolRegistry } from "../../agent/tools/index.ts";
 import type { Tool } from "../../agent/tools/registry.ts";
 import type { IncomingMessage, MessageOrigin } from "../../agent/transport/types.ts";
+import { startAnthropicFake, type AnthropicFake, type RecordedRequest } from "../fakes/anthropic/server.ts";
 import { ROOT } from "../helpers/cli.ts";
 import path from "node:path";
 
@@ -126,5 +129,39 @@ export function message(text: string, options: { conversation?: string; origin?:
     addressed: true,
     channelId: "10",
     receivedAt: FIXED_NOW,
+  };
+}
+
+export interface SuiteFake {
+  /** The fake, once the suite's `before` has started it. */
+  readonly fake: AnthropicFake;
+  /** The requests the running test made. */
+  newRequests(): RecordedRequest[];
+}
+
+/**
+ * One Anthropic fake for the calling describe block: started before its tests, closed after them.
+ * Each test must use every reply it scripted, so a leftover cannot answer the next test.
+ */
+export function anthropicFakeForSuite(): SuiteFake {
+  let started: AnthropicFake | undefined;
+  let seen = 0;
+  const fake = (): AnthropicFake => {
+    if (!started) throw new Error("the suite's Anthropic fake is started in before(); use it inside a test");
+    return started;
+  };
+  before(async () => {
+    started = await startAnthropicFake({ apiKey: "sk-test" });
+  });
+  after(() => started?.close());
+  beforeEach(() => {
+    seen = fake().requests.length;
+    assert.equal(fake().pending(), 0, "the previous test used every scripted reply");
+  });
+  return {
+    get fake() {
+      return fake();
+    },
+    newRequests: () => fake().requests.slice(seen),
   };
 }

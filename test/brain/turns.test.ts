@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { z } from "zod";
 import { KeyedSerializer } from "../../agent/brain/serial.ts";
 import { ConfigError } from "../../agent/config/errors.ts";
 import { parseConfig } from "../../agent/config/load.ts";
 import { defineTool } from "../../agent/tools/registry.ts";
-import { delayed, reply, startAnthropicFake, type AnthropicFake, type RecordedRequest, type Responder } from "../fakes/anthropic/server.ts";
-import { dailyNote, FIXED_NOW, makeBrain, message } from "./harness.ts";
+import { delayed, reply, type RecordedRequest, type Responder } from "../fakes/anthropic/server.ts";
+import { anthropicFakeForSuite, dailyNote, FIXED_NOW, makeBrain, message } from "./harness.ts";
 
 describe("KeyedSerializer", () => {
   it("runs tasks of one key in order, one at a time, and tasks of different keys together", async () => {
@@ -61,21 +61,12 @@ function transcript(request: RecordedRequest | undefined): string {
 }
 
 describe("ClaudeBrain turns: one at a time per conversation, under a deadline", () => {
-  let fake: AnthropicFake;
-  before(async () => {
-    fake = await startAnthropicFake({ apiKey: "sk-test" });
-  });
-  after(() => fake.close());
-  let seen = 0;
-  beforeEach(() => {
-    seen = fake.requests.length;
-    assert.equal(fake.pending(), 0, "the previous test used every scripted reply");
-  });
-  const newRequests = (): RecordedRequest[] => fake.requests.slice(seen);
+  const anthropic = anthropicFakeForSuite();
+  const { newRequests } = anthropic;
 
   it("two messages at once in one conversation: the second turn sees the first exchange", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
-    fake.enqueue(delayed(50, reply.text("first answer")), reply.text("second answer"));
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
+    anthropic.fake.enqueue(delayed(50, reply.text("first answer")), reply.text("second answer"));
     const [first, second] = await Promise.all([
       brain.respond(message("first question", { conversation: "thread-race" })),
       brain.respond(message("second question", { conversation: "thread-race" })),
@@ -90,7 +81,7 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
   });
 
   it("messages in different conversations are answered concurrently", async () => {
-    const { brain } = await makeBrain(fake.baseUrl);
+    const { brain } = await makeBrain(anthropic.fake.baseUrl);
     // Each reply waits until the fake holds both requests (or gives up after a bound and says so).
     let arrived = 0;
     let bothArrived!: () => void;
@@ -100,7 +91,7 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
       const together = await Promise.race([both.then(() => true), sleep(3_000, false, { ref: false })]);
       return reply.text(together ? "together" : "alone");
     };
-    fake.enqueue(barrier, barrier);
+    anthropic.fake.enqueue(barrier, barrier);
     const answers = await Promise.all([
       brain.respond(message("in A", { conversation: "thread-A" })),
       brain.respond(message("in B", { conversation: "thread-B" })),
@@ -113,8 +104,8 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
   });
 
   it("cancels the model request in flight at the turn deadline, says so, and records the gist", async () => {
-    const { brain, memory, logs } = await makeBrain(fake.baseUrl, { limits: { turnTimeoutMs: 300, timeoutMs: 10_000, maxRetries: 2 } });
-    fake.enqueue(delayed(4_000, reply.text("far too late")));
+    const { brain, memory, logs } = await makeBrain(anthropic.fake.baseUrl, { limits: { turnTimeoutMs: 300, timeoutMs: 10_000, maxRetries: 2 } });
+    anthropic.fake.enqueue(delayed(4_000, reply.text("far too late")));
     const started = Date.now();
     const answer = await brain.respond(message("summarise the whole repo", { conversation: "thread-slow" }));
     const took = Date.now() - started;
@@ -130,7 +121,7 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
     assert.match(note, /thread-slow · sarah \(id-sarah\) asked: "summarise the whole repo" → "This took longer than the 300 ms/);
 
     // The conversation goes on: the next turn replays the timed-out exchange.
-    fake.enqueue(reply.text("short answer"));
+    anthropic.fake.enqueue(reply.text("short answer"));
     assert.equal((await brain.respond(message("just the README then", { conversation: "thread-slow" }))).text, "short answer");
     assert.match(transcript(newRequests()[1]), /summarise the whole repo[\s\S]*took longer than/);
   });
@@ -146,8 +137,8 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
         return { text: "looked up" };
       },
     });
-    const { brain, memory } = await makeBrain(fake.baseUrl, { extraTools: [slowLookup], limits: { turnTimeoutMs: 200 } });
-    fake.enqueue({
+    const { brain, memory } = await makeBrain(anthropic.fake.baseUrl, { extraTools: [slowLookup], limits: { turnTimeoutMs: 200 } });
+    anthropic.fake.enqueue({
       content: [
         { type: "tool_use", id: "toolu_slow", name: "slow_lookup", input: {} },
         { type: "tool_use", id: "toolu_write", name: "memory_write", input: { path: "project.md", content: "written after the deadline" } },
