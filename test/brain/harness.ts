@@ -4,15 +4,13 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { ClaudeBrain, type BrainLimits, type ClaudeBrainOptions } from "../../agent/brain/claude.ts";
 import { buildSystemPrompt } from "../../agent/brain/prompt.ts";
-import { loadWorkspace } from "../../agent/brain/workspace.ts";
+import { loadWorkspace, SHIPPED_WORKSPACE } from "../../agent/brain/workspace.ts";
 import type { MemoryStore } from "../../agent/memory/types.ts";
 import type { StatusReport } from "../../agent/status.ts";
 import { builtinToolRegistry } from "../../agent/tools/index.ts";
 import type { Tool } from "../../agent/tools/registry.ts";
 import type { IncomingMessage, MessageOrigin } from "../../agent/transport/types.ts";
 import { startAnthropicFake, type AnthropicFake, type RecordedRequest } from "../fakes/anthropic/server.ts";
-import { ROOT } from "../helpers/cli.ts";
-import path from "node:path";
 
 /**
  * A small in-memory MemoryStore for the brain's unit tests: the brain only needs the interface.
@@ -79,7 +77,7 @@ export async function makeBrain<M extends MemoryStore = InMemoryStore>(
   > = {},
 ): Promise<TestBrain<M>> {
   const instance = overrides.instance ?? "CLAWDINATOR-3";
-  const workspace = await loadWorkspace(path.join(ROOT, "workspace"), instance);
+  const workspace = await loadWorkspace(SHIPPED_WORKSPACE, instance);
   // Without a store given, M is its default, InMemoryStore.
   const memory = overrides.memory ?? (new InMemoryStore() as MemoryStore as M);
   const logs: Array<Record<string, unknown>> = [];
