@@ -28,12 +28,12 @@ const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 export function defineTool<Input>(spec: ToolSpec<Input>): Tool {
   if (!TOOL_NAME.test(spec.name)) throw new ToolDefinitionError(spec.name, "name must be snake_case, at most 64 characters");
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(spec.input, { io: "input" }) as Record<string, unknown>;
-  if (schema.type !== "object") throw new ToolDefinitionError(spec.name, "input must be a zod object schema");
+  const { $schema: _ignored, type, ...schema } = z.toJSONSchema(spec.input, { io: "input" });
+  if (type !== "object") throw new ToolDefinitionError(spec.name, "input must be a zod object schema");
   return {
     name: spec.name,
     description: spec.description,
-    inputSchema: schema as Tool["inputSchema"],
+    inputSchema: { type, ...schema },
     mutates: spec.mutates,
     thirdPartyOutput: spec.thirdPartyOutput ?? false,
     async execute(input, context) {
