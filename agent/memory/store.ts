@@ -41,7 +41,6 @@ export interface MemoryStoreOptions {
   readonly hostId?: string;
 }
 
-export { MEMORY_DEFAULTS };
 // The compiler checks that every tunable option has its default.
 MEMORY_DEFAULTS satisfies Required<Pick<MemoryStoreOptions, "lockStaleMs" | "lockWaitMs" | "maxBytes" | "clock">>;
 

@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from "node
 import path from "node:path";
 import { describe, it } from "node:test";
 import { MemoryError, MemoryLockLostError, MemoryLockTimeoutError, MemoryPathError, MemoryTooLargeError, type MemoryErrorCode } from "../../agent/memory/errors.ts";
-import { FileMemoryStore, MEMORY_DEFAULTS, openMemoryStore } from "../../agent/memory/store.ts";
+import { MEMORY_DEFAULTS } from "../../agent/memory/defaults.ts";
+import { FileMemoryStore, openMemoryStore } from "../../agent/memory/store.ts";
 import { withTempDir } from "../helpers/cli.ts";
 
 /** Every entry under `dir`, hidden ones included, with sizes: "nothing written" means this is unchanged. */
