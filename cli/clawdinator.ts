@@ -38,6 +38,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "pack and upload one instance's bootstrap bundle outside pulumi up (repair)",
     usage: "bootstrap upload --instance CLAWDINATOR-n [--outputs FILE] [--bucket B] [--secrets-dir DIR] [--endpoint-url URL]",
     load: () => import("./commands/bootstrap.ts"),
+    ownHelp: true,
   },
 };
 

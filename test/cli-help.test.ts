@@ -37,6 +37,14 @@ for (const args of [["memory", "--help"], ["bootstrap", "upload", "--help"], ["w
   });
 }
 
+it("bootstrap upload --help lists every option, not only the one-line usage", async () => {
+  const result = await runCli(["bootstrap", "upload", "--help"]);
+  assert.equal(result.code, 0, result.stderr);
+  for (const option of ["--instance", "--outputs", "--efs-id", "--access-point-id", "--stack-file", "--region", "--dry-run"]) {
+    assert.ok(result.stdout.includes(option), `${option} missing from the help`);
+  }
+});
+
 it("--help after -- belongs to the command memory edit runs", async () => {
   await withTempDir(async (root) => {
     const result = await runCli(["memory", "edit", "notes.md", "--root", root, "--", "cat", "--help"]);

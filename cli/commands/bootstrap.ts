@@ -37,6 +37,10 @@ export const command: CliCommand = {
       io.stdout.write(`${HELP}\n`);
       return action === undefined ? 2 : 0;
     }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout.write(`${HELP}\n`);
+      return 0;
+    }
     if (action !== "upload") throw new UsageError(`unknown bootstrap action "${action}"; run: clawdinator bootstrap upload --instance CLAWDINATOR-1 ...`);
     return upload(rest, io);
   },
