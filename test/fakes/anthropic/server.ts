@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text as readText } from "node:stream/consumers";
 import {
   blocksOf,
   errorBody,
@@ -130,7 +131,7 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = `req_fake_${++counter}`;
     const url = new URL(req.url ?? "/", "http://fake");
-    const raw = await readBody(req);
+    const raw = await readText(req);
     if (req.method !== "POST" || url.pathname !== "/v1/messages") {
       sendJson(res, 404, errorBody("not_found_error", `Not found: ${req.method} ${url.pathname}`, requestId), { "request-id": requestId });
       return;
@@ -218,16 +219,6 @@ function credentialOf(headers: IncomingHttpHeaders): { kind: "x-api-key" | "bear
   const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? "");
   if (bearer?.[1]) return { kind: "bearer", value: bearer[1] };
   return undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (text += chunk));
-    req.on("end", () => resolve(text));
-    req.on("error", reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: object, headers: Readonly<Record<string, string>>): void {

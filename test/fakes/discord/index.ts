@@ -9,6 +9,7 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text as readText } from "node:stream/consumers";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import {
   ChannelType,
@@ -303,11 +304,8 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
   };
 
   async function readJson(request: IncomingMessage): Promise<Json> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (chunks.length === 0) return {};
-    const text = Buffer.concat(chunks).toString("utf8");
-    return text === "" ? {} : (JSON.parse(text) as Json);
+    const body = await readText(request);
+    return body === "" ? {} : (JSON.parse(body) as Json);
   }
 
   function tooLong(content: unknown): boolean {
