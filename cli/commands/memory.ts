@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { text as readText } from "node:stream/consumers";
 import { errorCode } from "../../agent/config/errors.ts";
 import { loadConfig } from "../../agent/config/load.ts";
 import { MemoryError } from "../../agent/memory/errors.ts";
@@ -91,9 +92,7 @@ async function readStdin(io: CliIo, action: string): Promise<string> {
   if (io.stdin.isTTY) {
     throw new UsageError(`memory ${action} reads the content from stdin: pipe it in, e.g. \`echo "- note" | clawdinator memory ${action} ops.md\``);
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+  return readText(io.stdin);
 }
 
 /** The edit command failed: the file stays as it was. */
