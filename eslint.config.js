@@ -19,7 +19,7 @@ const boundary = (from, forbidden) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".ci/.node/", "result/", "**/*.d.ts"] },
+  { ignores: ["node_modules/", ".ci/.node/", "result/", "dist/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { assetPath } from "../assets.ts";
 import { errorCode } from "../config/errors.ts";
 import { hardRulesMarkdown } from "./rules.ts";
 
@@ -13,8 +13,8 @@ import { hardRulesMarkdown } from "./rules.ts";
 
 const REQUIRED_FILES = ["SOUL.md", "IDENTITY.md", "AGENTS.md"] as const;
 
-/** The workspace that ships with the agent (the repository's `workspace/`): used when `workspaceDir` is unset. */
-export const SHIPPED_WORKSPACE = fileURLToPath(new URL("../../workspace", import.meta.url));
+/** The workspace that ships with the agent (`workspace/` under the asset root, agent/assets.ts): used when `workspaceDir` is unset. */
+export const SHIPPED_WORKSPACE: string = assetPath("workspace");
 
 export interface WorkspaceFile {
   /** Relative to the workspace folder, with forward slashes. */

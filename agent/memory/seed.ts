@@ -1,14 +1,14 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { assetPath } from "../assets.ts";
 import { errorCode } from "../config/errors.ts";
 import { MemoryError } from "./errors.ts";
 import { checkMemoryPath, MEMORY_EXTENSIONS } from "./paths.ts";
 import { openMemoryStore } from "./store.ts";
 import type { MemoryStore } from "./types.ts";
 
-/** The repository's `memory/` folder: the templates a fresh hive mind starts from. */
-export const DEFAULT_TEMPLATES_DIR: string = fileURLToPath(new URL("../../memory/", import.meta.url));
+/** The `memory/` folder shipped with the agent (agent/assets.ts): the templates a fresh hive mind starts from. */
+export const DEFAULT_TEMPLATES_DIR: string = assetPath("memory/");
 
 export interface SeedResult {
   /** Memory paths written from templates, sorted; empty when the root already held memory. */
