@@ -51,6 +51,8 @@ export class BundleError extends Error {
 export interface BundleOptions {
   /** Where the artifact goes; emptied first. @default dist/ in the repository */
   readonly outDir?: string;
+  /** The entry module, relative to the repository or absolute. @default cli/clawdinator.ts (tests pass another to prove the guards fire) */
+  readonly entry?: string;
 }
 
 export interface BundleResult {
@@ -152,7 +154,7 @@ export async function bundle(options: BundleOptions = {}): Promise<BundleResult>
   try {
     result = await esbuild.build({
       absWorkingDir: ROOT,
-      entryPoints: { clawdinator: "cli/clawdinator.ts" },
+      entryPoints: { clawdinator: options.entry ?? "cli/clawdinator.ts" },
       outdir: outDir,
       outExtension: { ".js": ".mjs" },
       chunkNames: "chunk-[hash]",
