@@ -85,5 +85,10 @@ function resolvePaths(config: Config, base: string): Config {
     anthropicApiKeyFile: at(config.anthropicApiKeyFile),
     openaiApiKeyFile: at(config.openaiApiKeyFile),
     githubApp: config.githubApp && { ...config.githubApp, privateKeyFile: path.resolve(base, config.githubApp.privateKeyFile) },
+    github: {
+      ...config.github,
+      tokenFile: at(config.github.tokenFile),
+      seeds: { ...config.github.seeds, dir: path.resolve(base, config.github.seeds.dir) },
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ATTENTION_DEFAULTS, GITHUB_DEFAULTS } from "../github/defaults.ts";
 import { MEMORY_DEFAULTS } from "../memory/defaults.ts";
 
 /**
@@ -22,7 +23,7 @@ export const EndpointsSchema = z.strictObject({
   anthropic: httpUrl.default("https://api.anthropic.com"),
   /** OpenAI-compatible API base, including `/v1`. No OpenAI client uses it yet. */
   openai: httpUrl.default("https://api.openai.com/v1"),
-  /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). No GitHub client uses it yet. */
+  /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). */
   github: httpUrl.default("https://api.github.com"),
 });
 
@@ -60,6 +61,70 @@ export const GithubAppSchema = z.strictObject({
   appId: z.number().int().positive(),
   installationId: z.number().int().positive(),
   privateKeyFile: z.string().min(1),
+});
+
+const githubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, { error: "must be a GitHub login" });
+const githubRepoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'must be "owner/name"' });
+
+/** A repository the agent monitors and reads: `"owner/name"`, or with its own maintainer logins. */
+export const GithubRepoSchema = z.union([
+  githubRepoName,
+  z.strictObject({ name: githubRepoName, maintainers: z.array(githubLogin).default([]) }),
+]);
+
+const hours = (fallback: number): z.ZodDefault<z.ZodNumber> => z.number().positive().max(24 * 3650).default(fallback);
+
+/** GitHub: what to monitor and read, and how (agent/github, docs/GITHUB.md). Credentials: `githubApp`, or `tokenFile`, or none (public data). */
+export const GithubSchema = z.strictObject({
+  /** Repos to monitor for the attention digest and to give the model as context. Empty: no monitor. */
+  repos: z.array(GithubRepoSchema).default([]),
+  /** Logins that are maintainers of every repo, besides OWNER, MEMBER and COLLABORATOR. */
+  maintainers: z.array(githubLogin).default([]),
+  /** A personal access token in a file, used when there is no `githubApp` (local runs). */
+  tokenFile: z.string().min(1).optional(),
+  /** Seconds between monitor cycles. */
+  pollSeconds: z.number().int().min(10).max(86_400).default(GITHUB_DEFAULTS.pollSeconds),
+  digest: z
+    .strictObject({
+      /** Discord channel (id or name, in an allowed guild) for the scheduled digest; null: no scheduled digest ("triage" still answers). */
+      channel: z.string().min(1).nullable().default(null),
+      /** Minutes between scheduled digests. */
+      everyMinutes: z.number().int().min(1).max(10_080).default(GITHUB_DEFAULTS.digestMinutes),
+      /** Most items in one digest or triage answer. */
+      maxItems: z.number().int().min(1).max(50).default(GITHUB_DEFAULTS.digestMaxItems),
+    })
+    .default({ channel: null, everyMinutes: GITHUB_DEFAULTS.digestMinutes, maxItems: GITHUB_DEFAULTS.digestMaxItems }),
+  /** Thresholds of the attention rules (hours or days, as named). */
+  attention: z
+    .strictObject({
+      newIssueMinHours: hours(ATTENTION_DEFAULTS.newIssueMinHours),
+      newIssueMaxDays: hours(ATTENTION_DEFAULTS.newIssueMaxDays),
+      reviewWaitingHours: hours(ATTENTION_DEFAULTS.reviewWaitingHours),
+      firstTimeContributorHours: hours(ATTENTION_DEFAULTS.firstTimeContributorHours),
+      approvedNotMergedHours: hours(ATTENTION_DEFAULTS.approvedNotMergedHours),
+      stalePrDays: hours(ATTENTION_DEFAULTS.stalePrDays),
+    })
+    .default({ ...ATTENTION_DEFAULTS }),
+  /** Repo seeds: local clones of `repos` for code search and the context docs. */
+  seeds: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Where the clones live. */
+      dir: z.string().min(1).default(".clawdinator/repos"),
+      /** Minutes between fetches. */
+      refreshMinutes: z.number().int().min(1).max(10_080).default(GITHUB_DEFAULTS.seedRefreshMinutes),
+      /** Clone URL with `{owner}` and `{repo}`; unset: derived from `endpoints.github` (github.com or the Enterprise host). */
+      cloneUrl: z.string().min(1).optional(),
+    })
+    .default({ enabled: true, dir: ".clawdinator/repos", refreshMinutes: GITHUB_DEFAULTS.seedRefreshMinutes }),
+  /** Project docs loaded into the model's context from the seeds (first repo first), within a budget. */
+  contextDocs: z
+    .strictObject({
+      files: z.array(z.string().min(1)).default(["PHILOSOPHY.md", "docs/PHILOSOPHY.md", "ARCHITECTURE.md", "docs/ARCHITECTURE.md"]),
+      /** Estimated tokens (characters / 4). */
+      tokenBudget: z.number().int().min(0).max(50_000).default(GITHUB_DEFAULTS.contextTokenBudget),
+    })
+    .default({ files: ["PHILOSOPHY.md", "docs/PHILOSOPHY.md", "ARCHITECTURE.md", "docs/ARCHITECTURE.md"], tokenBudget: GITHUB_DEFAULTS.contextTokenBudget }),
 });
 
 /** A Discord snowflake: a user, role, guild or channel id. */
@@ -144,6 +209,7 @@ export const ConfigSchema = z.strictObject({
   anthropicApiKeyFile: z.string().min(1).optional(),
   openaiApiKeyFile: z.string().min(1).optional(),
   githubApp: GithubAppSchema.optional(),
+  github: GithubSchema.default(GithubSchema.parse({})),
   endpoints: EndpointsSchema.default(EndpointsSchema.parse({})),
   models: ModelsSchema.default(ModelsSchema.parse({})),
   brain: BrainSchema.default(BrainSchema.parse({})),
@@ -159,6 +225,7 @@ export type DiscordConfig = z.infer<typeof DiscordSchema>;
 export type AccessConfig = z.infer<typeof AccessSchema>;
 export type RateLimitsConfig = z.infer<typeof RateLimitsSchema>;
 export type BrainConfig = z.infer<typeof BrainSchema>;
+export type GithubConfig = z.infer<typeof GithubSchema>;
 
 /** Example values shown in error messages, by dotted field path. */
 export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
@@ -176,6 +243,15 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "githubApp.appId": "123456",
   "githubApp.installationId": "7654321",
   "githubApp.privateKeyFile": '"/run/agenix/github-app.pem"',
+  "github.repos": '["openclaw/openclaw", { "name": "openclaw/nix-openclaw", "maintainers": ["alice"] }]',
+  "github.maintainers": '["alice", "bob"]',
+  "github.tokenFile": '"/run/agenix/github-token"',
+  "github.pollSeconds": "60",
+  "github.digest.channel": '"clawdributors"',
+  "github.digest.everyMinutes": "60",
+  "github.digest.maxItems": "15",
+  "github.seeds.dir": '"/var/lib/clawd/repos"',
+  "github.contextDocs.tokenBudget": "4000",
   "endpoints.discordApi": '"https://discord.com/api"',
   "endpoints.anthropic": '"https://api.anthropic.com"',
   "endpoints.openai": '"https://api.openai.com/v1"',
@@ -212,4 +288,5 @@ export const INLINE_SECRET_KEYS: Readonly<Record<string, string>> = {
   anthropicApiKey: "anthropicApiKeyFile",
   openaiApiKey: "openaiApiKeyFile",
   "githubApp.privateKey": "githubApp.privateKeyFile",
+  "github.token": "github.tokenFile",
 };

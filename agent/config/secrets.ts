@@ -8,6 +8,8 @@ export interface Secrets {
   readonly anthropicApiKey?: string;
   readonly openaiApiKey?: string;
   readonly githubAppPrivateKey?: string;
+  /** A GitHub personal access token (local runs; an instance uses the App). */
+  readonly githubToken?: string;
 }
 
 /** Each secret: its file key in the config, and the environment variable a local run may use. */
@@ -16,6 +18,7 @@ export const SECRET_SOURCES = {
   anthropicApiKey: { fileKey: "anthropicApiKeyFile", envVar: "ANTHROPIC_API_KEY" },
   openaiApiKey: { fileKey: "openaiApiKeyFile", envVar: "OPENAI_API_KEY" },
   githubAppPrivateKey: { fileKey: "githubApp.privateKeyFile", envVar: "CLAWDINATOR_GITHUB_APP_PRIVATE_KEY" },
+  githubToken: { fileKey: "github.tokenFile", envVar: "CLAWDINATOR_GITHUB_TOKEN" },
 } as const satisfies Record<keyof Secrets, { fileKey: string; envVar: string }>;
 
 export type SecretName = keyof typeof SECRET_SOURCES;
@@ -31,6 +34,7 @@ export async function loadSecrets(config: Config, env: NodeJS.ProcessEnv, source
     anthropicApiKey: config.anthropicApiKeyFile,
     openaiApiKey: config.openaiApiKeyFile,
     githubAppPrivateKey: config.githubApp?.privateKeyFile,
+    githubToken: config.github.tokenFile,
   };
   const secrets: Partial<Record<SecretName, string>> = {};
   for (const name of Object.keys(SECRET_SOURCES) as SecretName[]) {
