@@ -28,6 +28,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "memory read|write|append|edit|ls [PATH] [-- CMD...] [--root DIR]",
     load: () => import("./commands/memory.ts"),
   },
+  boot: {
+    summary: "on an instance: fetch and verify the bootstrap bundle, decrypt its secrets, write the gateway config, mount the hive mind",
+    usage: "boot [--settings FILE]",
+    load: () => import("./commands/boot.ts"),
+  },
   image: {
     summary: "build, upload and import the NixOS image as an AMI; list and prune old images",
     usage: "image build|upload|import|ls|prune [--help]",
@@ -88,6 +93,11 @@ function exitCodeFor(error: unknown): number {
   if (name === "ConfigError" || name === "UsageError") {
     process.stderr.write(`clawdinator: ${(error as Error).message}\n`);
     return 2;
+  }
+  // Its message names what failed and what to do; systemd retries the boot unit on exit 1.
+  if (name === "BootError") {
+    process.stderr.write(`clawdinator: ${(error as Error).message}\n`);
+    return 1;
   }
   const detail = process.env.CLAWDINATOR_DEBUG ? String((error as Error)?.stack ?? error) : String((error as Error)?.message ?? error);
   process.stderr.write(`clawdinator: ${detail}\n`);
