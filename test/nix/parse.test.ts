@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { it } from "node:test";
-import { ROOT } from "./helpers/cli.ts";
-import { requireTool } from "./helpers/tools.ts";
+import { ROOT } from "../helpers/cli.ts";
+import { requireTool } from "../helpers/tools.ts";
 
 async function nixFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch((error: NodeJS.ErrnoException) => {
