@@ -4,7 +4,7 @@
 //      decrypted or written unless every object is whole
 //   3. boot.json → the SSM parameter, the secrets, the hive mind
 //   4. the age identity from SSM (in memory only) → each secret to <agenixDir>/<name>, 0400, the agent's
-//   5. the gateway's config.json and repos.json, then the EFS mount
+//   5. the gateway's config.json and repos.json (root's, under runDir), then the EFS mount
 // A second run with nothing new changes nothing: every write compares first.
 import { createHash } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
@@ -26,7 +26,7 @@ import { identityLine, openDecrypter } from "./decrypt.ts";
 import { BootError } from "./errors.ts";
 import { ensureDir, syncFile } from "./files.ts";
 import { gatewayConfig } from "./gateway-config.ts";
-import { mountEfs, runCommand, type CommandRunner } from "./mount.ts";
+import { isMounted, mountEfs, runCommand, type CommandRunner } from "./mount.ts";
 import { SECRET_NAME, type BootSettings } from "./settings.ts";
 
 export interface BootDeps {
@@ -50,7 +50,10 @@ export interface BootResult {
 const SECRET_MODE = 0o400;
 /** The agenix folder: root's, traversable, not listable by others. */
 const AGENIX_DIR_MODE = 0o711;
+/** The gateway's config: root's, readable by the agent's group, never writable by the agent. */
 const CONFIG_MODE = 0o640;
+/** Owned by the agent as its unit's StateDirectory= expects, so systemd never re-owns it recursively (with the hive mind inside). */
+const STATE_DIR_MODE = 0o750;
 
 export async function runBoot(settings: BootSettings, deps: BootDeps): Promise<BootResult> {
   const { aws, log } = deps;
@@ -94,7 +97,7 @@ export async function runBoot(settings: BootSettings, deps: BootDeps): Promise<B
   const note = (did: boolean, what: string): void => {
     if (did) changed.push(what);
   };
-  note(await ensureDir(settings.agenixDir, AGENIX_DIR_MODE), settings.agenixDir);
+  note(await ensureDir(settings.agenixDir, { mode: AGENIX_DIR_MODE, uid: 0, gid: 0 }), settings.agenixDir);
   const owner = { uid: settings.owner.uid, gid: settings.owner.gid };
   for (const { name, body } of plaintexts) {
     const file = path.join(settings.agenixDir, name);
@@ -105,11 +108,11 @@ export async function runBoot(settings: BootSettings, deps: BootDeps): Promise<B
     note(true, stale);
   }
 
-  note(await ensureDir(settings.stateDir, 0o750), settings.stateDir);
-  const configFile = path.join(settings.stateDir, "config.json");
   const readable = { mode: CONFIG_MODE, uid: 0, gid: settings.owner.gid };
+  note(await ensureDir(settings.runDir, { ...readable, mode: 0o750 }), settings.runDir);
+  const configFile = path.join(settings.runDir, "config.json");
   note(await syncFile(configFile, json(config), readable), configFile);
-  const reposFile = path.join(settings.stateDir, "repos.json");
+  const reposFile = path.join(settings.runDir, "repos.json");
   note(await syncFile(reposFile, json(repos), readable), reposFile);
 
   let mounted = false;
@@ -117,7 +120,11 @@ export async function runBoot(settings: BootSettings, deps: BootDeps): Promise<B
     if (!boot.hiveMind) {
       log.warn("the bundle names no hive mind (boot.json hiveMind); memory stays on the local disk");
     } else {
-      await ensureDir(settings.memory.mountPoint, 0o750);
+      const agentDir = { mode: STATE_DIR_MODE, ...owner };
+      note(await ensureDir(settings.stateDir, agentDir), settings.stateDir);
+      if (!(await isMounted(settings.memory.mountPoint, settings.mountInfo))) {
+        note(await ensureDir(settings.memory.mountPoint, agentDir), settings.memory.mountPoint);
+      }
       mounted = await mountEfs(
         { ...boot.hiveMind, mountPoint: settings.memory.mountPoint, ...(settings.memory.region ? { region: settings.memory.region } : {}) },
         settings.mountCommand,

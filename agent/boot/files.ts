@@ -54,11 +54,19 @@ export async function syncFile(file: string, body: Buffer, spec: FileSpec): Prom
   return true;
 }
 
-/** Creates a folder (and its parents) and sets its mode; reports whether it was created. */
-export async function ensureDir(dir: string, mode: number): Promise<boolean> {
+/** Makes `dir` (and missing parents) a folder with this mode and owner; reports whether anything changed. */
+export async function ensureDir(dir: string, spec: FileSpec): Promise<boolean> {
   const existed = await lstat(dir).then((s) => s.isDirectory(), () => false);
-  if (!existed) await mkdir(dir, { recursive: true, mode });
+  if (!existed) await mkdir(dir, { recursive: true, mode: spec.mode });
   const stat = await lstat(dir);
-  if ((stat.mode & 0o7777) !== mode) await chmod(dir, mode);
-  return !existed;
+  let changed = !existed;
+  if ((stat.mode & 0o7777) !== spec.mode) {
+    await chmod(dir, spec.mode);
+    changed = true;
+  }
+  if (stat.uid !== spec.uid || stat.gid !== spec.gid) {
+    await chown(dir, spec.uid, spec.gid);
+    changed = true;
+  }
+  return changed;
 }

@@ -22,7 +22,9 @@ export const CredentialSchema = z.strictObject({
 });
 
 export const BootSettingsSchema = z.strictObject({
-  /** config.json and repos.json for the gateway are written here. */
+  /** The gateway's config.json and repos.json are written here, root's and read-only to the agent (tmpfs). */
+  runDir: absolutePath.default("/run/clawdinator"),
+  /** The gateway's StateDirectory; made the agent's before the hive mind's mount point is made inside it. */
   stateDir: absolutePath.default("/var/lib/clawdinator"),
   /** Decrypted secrets, one file each (tmpfs). */
   agenixDir: absolutePath.default("/run/agenix"),

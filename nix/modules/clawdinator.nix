@@ -75,8 +75,12 @@ let
   );
   configFile = json.generate "clawdinator-config.json" agentConfig;
 
+  # Where boot writes the gateway's config.json and repos.json: root's, on tmpfs, read-only to the agent.
+  runDir = "/run/clawdinator";
+
   bootSettings = {
     inherit (cfg) stateDir;
+    inherit runDir;
     agenixDir = cfg.bootstrap.agenixDir;
     baseConfig = "/etc/clawdinator/config.json";
     credentials = map (s: {
@@ -99,7 +103,7 @@ let
 
   # On the fleet image the boot service writes the gateway's config (image config + bundle);
   # elsewhere the gateway reads the module's own.
-  gatewayConfigPath = if cfg.bootstrap.enable then "${cfg.stateDir}/config.json" else "/etc/clawdinator/config.json";
+  gatewayConfigPath = if cfg.bootstrap.enable then "${runDir}/config.json" else "/etc/clawdinator/config.json";
 
   isStorePath = p: p != null && lib.hasPrefix builtins.storeDir (toString p);
   inlineSecretKeys = lib.filter (k: lib.hasAttrByPath k cfg.config) [
@@ -222,7 +226,7 @@ in
         the boot service `clawdinator-boot`: at every boot it reads the user data (IMDSv2), fetches
         the instance's bootstrap bundle from S3 and checks every object against the manifest's
         SHA-256, reads the age identity from SSM into memory, decrypts the secrets to `agenixDir`
-        (0400, the agent's user), writes the gateway's config.json and repos.json to `stateDir`, and
+        (0400, the agent's user), writes the gateway's config.json and repos.json to /run/clawdinator, and
         mounts the hive mind. Idempotent, retried with backoff, ordered before the gateway
       '';
       agenixDir = lib.mkOption {
@@ -285,7 +289,7 @@ in
       type = lib.types.str;
       default = "/var/lib/clawdinator";
       readOnly = true;
-      description = "The gateway's state (its systemd StateDirectory): config.json and repos.json from boot, the hive mind's mount point.";
+      description = "The gateway's state (its systemd StateDirectory), where the hive mind is mounted by default.";
     };
 
     heapSizeMB = lib.mkOption {

@@ -66,8 +66,14 @@ describe("clawdinator boot", () => {
     // The image's base config survives where the bundle says nothing; the bundle wins where both speak.
     assert.deepEqual(parsed.access.maintainers.users, ["123456789012345678"]);
     assert.equal(parsed.logLevel, "info");
-    assert.equal((await stat(result.configFile)).mode & 0o777, 0o640);
-    const repos = JSON.parse(await readFile(path.join(settings.stateDir, "repos.json"), "utf8")) as Array<{ name: string }>;
+    const configStat = await stat(result.configFile);
+    assert.equal(configStat.mode & 0o777, 0o640);
+    if (process.getuid?.() === 0) assert.equal(configStat.uid, 0, "root's: the agent may read its config, never change it");
+    assert.equal(configStat.gid, world.owner.gid);
+    // The state folder is the agent's, as its unit's StateDirectory= expects, and so is the mount point.
+    assert.equal((await stat(settings.stateDir)).uid, world.owner.uid);
+    assert.equal((await stat(settings.memory.mountPoint)).uid, world.owner.uid);
+    const repos = JSON.parse(await readFile(path.join(settings.runDir, "repos.json"), "utf8")) as Array<{ name: string }>;
     assert.deepEqual(repos.map((r) => r.name), ["clawdinators"]);
 
     assert.equal(result.mounted, true);
@@ -81,7 +87,7 @@ describe("clawdinator boot", () => {
     const first = await world.boot(settings);
     assert.ok(first.changed.length > 0);
     await world.markMounted(settings.memory.mountPoint);
-    const files = [...(await filesUnder(settings.agenixDir)), ...(await filesUnder(settings.stateDir))];
+    const files = [...(await filesUnder(settings.agenixDir)), ...(await filesUnder(settings.runDir))];
     const before = await Promise.all(files.map(async (f) => ({ f, s: await lstat(f) })));
 
     const second = await world.boot(settings);
@@ -118,7 +124,7 @@ describe("clawdinator boot", () => {
     const error = await rejectsWith(world.boot(settings), "OBJECT_MISMATCH", "secrets/anthropic-api-key.age");
     assert.match(error.message, /secrets\/anthropic-api-key\.age does not match the manifest/);
     assert.deepEqual(await filesUnder(settings.agenixDir), []);
-    assert.deepEqual(await filesUnder(settings.stateDir), []);
+    assert.deepEqual(await filesUnder(settings.runDir), []);
     assert.equal(world.ssm.requests.length, 0, "the identity was never even fetched");
   });
 

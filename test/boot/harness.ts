@@ -106,6 +106,7 @@ export async function bootWorld(t: TestContext, imdsOptions: Partial<ImdsOptions
   const settings = (overrides: Partial<BootSettingsInput> = {}): BootSettings =>
     parseBootSettings(
       {
+        runDir: path.join(root, "run/clawdinator"),
         stateDir: path.join(root, "var/lib/clawdinator"),
         agenixDir: path.join(root, "run/agenix"),
         owner,

@@ -138,7 +138,7 @@ describe("services.clawdinator", () => {
     assert.deepEqual(boot.unitConfig?.OnSuccess, ["clawdinator.service"]);
     assert.ok(gateway.after?.includes("clawdinator-boot.service"));
     assert.deepEqual(gateway.requires, ["clawdinator-boot.service"]);
-    assert.match(String(gateway.serviceConfig.ExecStart), / run --config \/var\/lib\/clawdinator\/config\.json$/);
+    assert.match(String(gateway.serviceConfig.ExecStart), / run --config \/run\/clawdinator\/config\.json$/);
     assert.ok(evaluated.result.tmpfiles.includes("d /run/agenix 0711 root root -"));
     assert.ok(evaluated.result.fsPackages.includes("efs-utils"));
     assert.deepEqual(evaluated.result.fileSystems, {}, "the fleet's EFS is mounted by boot from the bundle, not baked into the image");
@@ -147,6 +147,7 @@ describe("services.clawdinator", () => {
     const settings = parseBootSettings(evaluated.result.bootSettings, "module");
     assert.equal(settings.memory.efs, "bundle");
     assert.equal(settings.baseConfig, "/etc/clawdinator/config.json");
+    assert.equal(settings.runDir, "/run/clawdinator");
     assert.deepEqual(settings.owner, { uid: 2000, gid: 2000 });
     assert.equal(settings.mountCommand, "/nix/store/00000000000000000000000000000000-util-linux/bin/mount");
     assert.deepEqual(
