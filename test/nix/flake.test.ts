@@ -76,3 +76,19 @@ it("names, in Pulumi.fleet.yaml, a NixOS configuration the flake has, with a mat
   assert.equal(name === "clawdinator-aarch64" ? "arm64" : "x86_64", arch);
   assert.equal(flake.hosts[name]?.image.efi, (image.bootMode ?? "uefi") !== "legacy-bios");
 });
+
+it("locks nixpkgs to one revision of the branch flake.nix follows, by its NAR hash", async () => {
+  const lock = JSON.parse(await readFile(path.join(ROOT, "flake.lock"), "utf8")) as {
+    version: number;
+    root: string;
+    nodes: Record<string, { inputs?: Record<string, string>; locked?: Record<string, unknown>; original?: Record<string, unknown> }>;
+  };
+  assert.equal(lock.version, 7);
+  const nixpkgs = lock.nodes[lock.nodes[lock.root]?.inputs?.nixpkgs ?? ""];
+  assert.ok(nixpkgs?.locked && nixpkgs.original);
+  assert.match(String(nixpkgs.locked.rev), /^[0-9a-f]{40}$/);
+  assert.match(String(nixpkgs.locked.narHash), /^sha256-[A-Za-z0-9+/]{43}=$/);
+  const flake = await readFile(path.join(ROOT, "flake.nix"), "utf8");
+  const ref = /inputs\.nixpkgs\.url = "github:NixOS\/nixpkgs\/([^"]+)";/.exec(flake)?.[1];
+  assert.equal(nixpkgs.original.ref, ref, "the lock was made for the branch flake.nix names");
+});
