@@ -15,9 +15,8 @@ const DOCS = [
     .map((name) => `docs/${name}`),
 ];
 
-// Folders whose paths in prose are paths of this repository (nix/ is left out: its docs name the
-// modules that are still to be written).
-const REPO_PATH = /(?<=^|[\s(`])(?:agent|cli|infra|providers|test|bench|docs|workspace)\/[\w.-]+(?:\/[\w.-]+)*/gm;
+// Folders whose paths in prose are paths of this repository.
+const REPO_PATH = /(?<=^|[\s(`])(?:agent|cli|infra|providers|test|bench|docs|workspace|nix)\/[\w.-]+(?:\/[\w.-]+)*/gm;
 
 it("every repository path the docs name exists", () => {
   const missing: string[] = [];
