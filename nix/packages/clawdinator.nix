@@ -26,8 +26,6 @@ buildNpmPackage {
       (root + "/tsconfig.json")
       (root + "/agent")
       (root + "/cli")
-      (root + "/infra")
-      (root + "/providers")
       (root + "/scripts")
       (root + "/workspace")
       (root + "/memory")
@@ -39,7 +37,15 @@ buildNpmPackage {
   npmConfigHook = importNpmLock.npmConfigHook;
   # No install scripts: none of the dependencies needs one (esbuild finds its platform binary).
   npmFlags = [ "--ignore-scripts" ];
-  npmBuildScript = "bundle";
+  # `npm run bundle`'s script, run by nixpkgs' Node itself: under `npm run`, node_modules/.bin comes
+  # first on PATH, and the npm registry's Node binary (an optional dependency for checkouts on an
+  # older Node) cannot run in the build sandbox. infra/ and providers/ are not even in `src`:
+  # scripts/bundle.ts stubs the operator commands that would import them.
+  buildPhase = ''
+    runHook preBuild
+    ${lib.getExe nodejs_24} scripts/bundle.ts
+    runHook postBuild
+  '';
 
   nativeBuildInputs = [ makeWrapper ];
 

@@ -45,7 +45,7 @@ in
     overlays = builtins.attrNames outputs.overlays;
   };
   packages = baseLib.mapAttrs (_: p: {
-    clawdinator = { inherit (p.clawdinator) name; mainProgram = p.clawdinator.meta.mainProgram; buildScript = p.clawdinator.passthru.npmBuildScript; npmRoot = toString p.clawdinator.passthru.npmDeps.npmRoot; };
+    clawdinator = { inherit (p.clawdinator) name; mainProgram = p.clawdinator.meta.mainProgram; buildPhase = p.clawdinator.passthru.buildPhase; npmRoot = toString p.clawdinator.passthru.npmDeps.npmRoot; };
     image = { inherit (p.image) format efi; };
     default = p.default.name;
   }) outputs.packages;

@@ -24,7 +24,7 @@ interface Host {
 }
 interface FlakeView {
   outputs: Record<string, string[]>;
-  packages: Record<string, { clawdinator: { name: string; mainProgram: string; buildScript: string; npmRoot: string }; image: { format: string; efi: boolean }; default: string }>;
+  packages: Record<string, { clawdinator: { name: string; mainProgram: string; buildPhase: string; npmRoot: string }; image: { format: string; efi: boolean }; default: string }>;
   hosts: Record<string, Host>;
   example: { clawdinator: boolean; units: string[]; image: string };
   devShell: string;
@@ -39,7 +39,9 @@ it("has every output: packages (agent, image), modules, the fleet image's config
     assert.ok(packages, system);
     assert.equal(packages.clawdinator.name, "clawdinator-0.1.0");
     assert.equal(packages.clawdinator.mainProgram, "clawdinator");
-    assert.equal(packages.clawdinator.buildScript, "bundle", "the package runs the same `npm run bundle` as a checkout");
+    const { scripts } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.equal(scripts.bundle, "node scripts/bundle.ts");
+    assert.match(packages.clawdinator.buildPhase, /\/bin\/node scripts\/bundle\.ts\n/, "the package runs `npm run bundle`'s script with nixpkgs' Node");
     assert.equal(packages.clawdinator.npmRoot, ROOT, "dependencies come from the repository's package-lock.json");
     assert.equal(packages.default, "clawdinator-0.1.0");
     assert.deepEqual(packages.image, { format: "raw", efi: true });
