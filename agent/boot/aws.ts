@@ -97,7 +97,7 @@ export async function openBootAws(settings: BootSettings, options: AwsOptions = 
           "IDENTITY_UNREADABLE",
           name,
           `cannot read the age identity from SSM parameter ${name} (${awsErrorText(error)}); ` +
-            "the instance role must allow ssm:GetParameter on it and kms:Decrypt through SSM (infra/iam.ts instancePolicy), and the parameter must exist (pulumi up on the instance stack)",
+            "the instance role must allow ssm:GetParameter on it and kms:Decrypt through SSM (docs/SECRETS.md, 'What the instance role may do'), and the parameter must exist (pulumi up on the instance stack)",
           { cause: error },
         );
       } finally {

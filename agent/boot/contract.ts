@@ -62,7 +62,7 @@ export function parseUserData(text: string): BundleLocation {
     throw new BootError(
       "USER_DATA_INVALID",
       "user-data",
-      'the instance user data is not JSON; it must be {"clawdinator":{"bootstrap":"s3://<bucket>/bootstrap/CLAWDINATOR-<n>/"}} (infra/instance.ts writes it)',
+      'the instance user data is not JSON; it must be {"clawdinator":{"bootstrap":"s3://<bucket>/bootstrap/CLAWDINATOR-<n>/"}} (pulumi up writes it)',
     );
   }
   const parsed = UserDataSchema.safeParse(document);
