@@ -34,6 +34,8 @@ export interface AgentIo {
 
 export interface AgentOptions {
   readonly configPath?: string;
+  /** `--log-level` / `LOG_LEVEL`: wins over the config's `logLevel`. */
+  readonly logLevel?: Config["logLevel"];
 }
 
 /**
@@ -46,7 +48,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const secrets = await loadSecrets(config, io.env, source);
   const sink = io.logSink ?? new ScrubbingSink(2);
   sink.addSecrets(Object.values(secrets));
-  const log = createLogger({ level: config.logLevel, sink, name: config.instance });
+  const log = createLogger({ level: options.logLevel ?? config.logLevel, sink, name: config.instance });
   const restoreConsole = routeConsoleToLog(log);
   try {
     await serve({ config, source, secrets, sink, log, io, startedAt });

@@ -2,31 +2,35 @@
 // The `clawdinator` command. This is the only file that touches the process: argv, signals,
 // exit codes. Each subcommand is a module loaded on demand, so `--help` and `run` stay fast and
 // the agent never loads Pulumi or the AWS SDK.
-import type { CliCommand, CliIo } from "./io.ts";
+import packageJson from "../package.json" with { type: "json" };
+import { describeFailure } from "./errors.ts";
+import { COMMON_HELP, LOG_LEVELS, UsageError, type CliCommand, type CliIo, type LogLevel } from "./io.ts";
 
 interface CommandEntry {
   readonly summary: string;
   readonly usage: string;
   readonly load: () => Promise<{ command: CliCommand }>;
-  /** The command prints a fuller help of its own for `--help`. */
+  /** The command prints a fuller help of its own for `--help` (with COMMON_HELP). */
   readonly ownHelp?: boolean;
 }
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   run: {
     summary: "run CLAWDINATOR (Discord when a token is configured, this terminal otherwise)",
-    usage: "run [--config FILE]",
+    usage: "run [--config FILE] [--log-level LEVEL]",
     load: () => import("./commands/run.ts"),
   },
   workspace: {
     summary: "write this instance's workspace (SOUL, IDENTITY, AGENTS, skills) and its distilled system prompt",
     usage: "workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]",
     load: () => import("./commands/workspace.ts"),
+    ownHelp: true,
   },
   memory: {
     summary: "read, write, append, edit (under the lock) or list the hive-mind memory",
-    usage: "memory read|write|append|edit|ls [PATH] [-- CMD...] [--root DIR]",
+    usage: "memory read|write|append|edit|ls [PATH] [-- CMD...] [--root DIR] [--config FILE]",
     load: () => import("./commands/memory.ts"),
+    ownHelp: true,
   },
   boot: {
     summary: "on an instance: fetch and verify the bootstrap bundle, decrypt its secrets, write the gateway config, mount the hive mind",
@@ -47,28 +51,69 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
 };
 
-function usage(): string {
+function usageText(): string {
   // Usage on one line, what it does on the next: some usages are long, and padding them into
   // columns made every row wider than a terminal.
   const rows = Object.values(COMMANDS).map((c) => `  clawdinator ${c.usage}\n      ${c.summary}`);
-  return ["usage:", ...rows, "", "Environment: CLAWDINATOR_CONFIG (config file), CLAWDINATOR_DEBUG=1 (stack traces)."].join("\n");
+  return [
+    "usage:",
+    ...rows,
+    "",
+    "`clawdinator COMMAND --help` lists every option of a command.",
+    COMMON_HELP,
+    "Environment: CLAWDINATOR_CONFIG (config file), LOG_LEVEL, CLAWDINATOR_DEBUG=1 (stack traces).",
+  ].join("\n");
 }
 
+const VERSION_LINE = `clawdinator ${packageJson.version} (node ${process.version})`;
+
+/** `--log-level X` / `--log-level=X` taken out of a command's own arguments (every command accepts it). */
+function takeLogLevel(args: readonly string[], env: NodeJS.ProcessEnv): { rest: string[]; level: LogLevel | undefined } {
+  const rest: string[] = [];
+  let given: { from: string; value: string } | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--log-level") {
+      const value = args[++i];
+      if (value === undefined || value.startsWith("-")) throw new UsageError(`--log-level needs a value: ${LOG_LEVELS.join(", ")}`, { usage: true });
+      given = { from: "--log-level", value };
+    } else if (arg.startsWith("--log-level=")) given = { from: "--log-level", value: arg.slice("--log-level=".length) };
+    else rest.push(arg);
+  }
+  if (given === undefined && env.LOG_LEVEL) given = { from: "LOG_LEVEL", value: env.LOG_LEVEL };
+  if (given === undefined) return { rest, level: undefined };
+  const level = LOG_LEVELS.find((known) => known === given.value.toLowerCase());
+  if (level === undefined) throw new UsageError(`${given.from} "${given.value}" is not a log level; use one of ${LOG_LEVELS.join(", ")}`);
+  return { rest, level };
+}
+
+/** The command being run, for the usage printed after a usage error. */
+let current: { name: string; entry: CommandEntry } | undefined;
+
 async function main(argv: readonly string[]): Promise<number> {
-  const [name = "run", ...args] = argv;
+  // `--version`/`--log-level` anywhere before a `--` (after it, flags belong to the command `memory edit` runs).
+  const separator = argv.indexOf("--");
+  const own = separator === -1 ? argv : argv.slice(0, separator);
+  if (own.includes("--version") || own.includes("-V")) {
+    process.stdout.write(`${VERSION_LINE}\n`);
+    return 0;
+  }
+  const { rest, level } = takeLogLevel(own, process.env);
+  const [first, ...ownArgs] = rest;
+  const name = first === undefined || (first.startsWith("-") && first !== "-h" && first !== "--help") ? "run" : first;
+  const args = [...(first === undefined || name === first ? ownArgs : rest), ...(separator === -1 ? [] : argv.slice(separator))];
   if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${usageText()}\n`);
     return 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`clawdinator: unknown command "${name}"\n${usage()}\n`);
+    process.stderr.write(`clawdinator: unknown command "${name}"\n${usageText()}\n`);
     return 2;
   }
-  // `--help` anywhere before a `--` (after it, the flags belong to the command `memory edit` runs).
-  const ownArgs = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  current = { name, entry };
   if (!entry.ownHelp && ownArgs.some((arg) => arg === "--help" || arg === "-h")) {
-    process.stdout.write(`usage: clawdinator ${entry.usage}\n  ${entry.summary}\n`);
+    process.stdout.write(`usage: clawdinator ${entry.usage}\n  ${entry.summary}\n\n${COMMON_HELP}\n`);
     return 0;
   }
   const controller = new AbortController();
@@ -82,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
+    ...(level === undefined ? {} : { logLevel: level }),
   };
   const { command } = await entry.load();
   return command.run(args, io);
@@ -90,6 +136,13 @@ async function main(argv: readonly string[]): Promise<number> {
 /** Known failures print their own message (it says what to fix); anything else prints one line, never a stack unless asked. */
 function exitCodeFor(error: unknown): number {
   const name = error instanceof Error ? error.name : "";
+  if (error instanceof UsageError && error.usage !== undefined) {
+    // The usage's first paragraph: the synopsis, not the whole option list (--help has that).
+    const usage = error.usage === true ? (current ? `usage: clawdinator ${current.entry.usage}` : usageText()) : error.usage.split("\n\n")[0];
+    const more = current ? `run \`clawdinator ${current.name} --help\` for every option` : "run `clawdinator help`";
+    process.stderr.write(`clawdinator: ${error.message}\n${usage}\n${more}\n`);
+    return 2;
+  }
   if (name === "ConfigError" || name === "UsageError") {
     process.stderr.write(`clawdinator: ${(error as Error).message}\n`);
     return 2;
@@ -99,7 +152,7 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`clawdinator: ${(error as Error).message}\n`);
     return 1;
   }
-  const detail = process.env.CLAWDINATOR_DEBUG ? String((error as Error)?.stack ?? error) : String((error as Error)?.message ?? error);
+  const detail = process.env.CLAWDINATOR_DEBUG ? String((error as Error)?.stack ?? error) : describeFailure(error);
   process.stderr.write(`clawdinator: ${detail}\n`);
   if (!process.env.CLAWDINATOR_DEBUG) process.stderr.write("clawdinator: set CLAWDINATOR_DEBUG=1 to see the stack trace\n");
   return 1;

@@ -1,9 +1,11 @@
 import { loadBootSettings } from "../../agent/boot/settings.ts";
-import { createLogger, ScrubbingSink } from "../../agent/log.ts";
-import { parseOptions, UsageError, type CliCommand } from "../io.ts";
+import { createLogger, logFormatFor, ScrubbingSink } from "../../agent/log.ts";
+import { parseCommandLine, type CliCommand } from "../io.ts";
 
 /** Where the NixOS module writes the boot settings. */
 const DEFAULT_SETTINGS = "/etc/clawdinator/boot-settings.json";
+
+export const OPTIONS = { settings: { type: "string" } } as const;
 
 /**
  * `clawdinator boot [--settings FILE]`: the instance's boot service (clawdinator-boot.service).
@@ -12,10 +14,9 @@ const DEFAULT_SETTINGS = "/etc/clawdinator/boot-settings.json";
  */
 export const command: CliCommand = {
   async run(args, io) {
-    const { options, positional } = parseOptions(args, ["settings"]);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; usage: clawdinator boot [--settings FILE]`);
-    const settings = await loadBootSettings(options.get("settings") ?? DEFAULT_SETTINGS);
-    const log = createLogger({ level: "info", sink: new ScrubbingSink(2), name: "clawdinator-boot" });
+    const { values } = parseCommandLine(args, { options: OPTIONS });
+    const settings = await loadBootSettings(values.settings ?? DEFAULT_SETTINGS);
+    const log = createLogger({ level: io.logLevel ?? "info", sink: new ScrubbingSink(2, logFormatFor(io.stderr, io.env)), name: "clawdinator-boot" });
     const [{ openBootAws }, { runBoot }] = await Promise.all([import("../../agent/boot/aws.ts"), import("../../agent/boot/boot.ts")]);
     const result = await runBoot(settings, { aws: await openBootAws(settings), log });
     io.stdout.write(

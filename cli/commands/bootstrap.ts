@@ -7,7 +7,8 @@ import path from "node:path";
 import { BundleError, planBundle, type BootFacts } from "../../infra/bundle.ts";
 import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
 import { INSTANCE_NAME, stackNameOf } from "../../infra/stacks.ts";
-import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { COMMON_HELP, parseCommandLine, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { checkRegion } from "../region.ts";
 import yaml from "js-yaml";
 
 const HELP = `usage: clawdinator bootstrap upload --instance CLAWDINATOR-<n> [options]
@@ -27,32 +28,42 @@ every object back to check its SHA-256.
   --endpoint-url URL    S3 endpoint (an emulator, another partition)
   --dry-run             list what would be uploaded, upload nothing`;
 
+export const OPTIONS = {
+  instance: { type: "string" },
+  outputs: { type: "string" },
+  bucket: { type: "string" },
+  "efs-id": { type: "string" },
+  "access-point-id": { type: "string" },
+  "stack-file": { type: "string" },
+  "secrets-dir": { type: "string" },
+  region: { type: "string" },
+  "endpoint-url": { type: "string" },
+  "dry-run": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** A stack output document, as `pulumi stack output --json` prints it. */
 type StackOutputs = Readonly<Record<string, unknown>>;
 
 export const command: CliCommand = {
   async run(args, io) {
     const [action, ...rest] = args;
-    if (action === undefined || action === "--help" || action === "help") {
-      io.stdout.write(`${HELP}\n`);
+    if (action === undefined || action === "--help" || action === "-h" || action === "help") {
+      io.stdout.write(`${HELP}\n\n${COMMON_HELP}\n`);
       return action === undefined ? 2 : 0;
     }
     if (rest.includes("--help") || rest.includes("-h")) {
-      io.stdout.write(`${HELP}\n`);
+      io.stdout.write(`${HELP}\n\n${COMMON_HELP}\n`);
       return 0;
     }
-    if (action !== "upload") throw new UsageError(`unknown bootstrap action "${action}"; run: clawdinator bootstrap upload --instance CLAWDINATOR-1 ...`);
+    if (action !== "upload") throw new UsageError(`unknown bootstrap action "${action}"`, { usage: HELP });
     return upload(rest, io);
   },
 };
 
 async function upload(args: readonly string[], io: CliIo): Promise<number> {
-  const { options, positional } = parseOptions(
-    args,
-    ["instance", "outputs", "bucket", "efs-id", "access-point-id", "stack-file", "secrets-dir", "region", "endpoint-url"],
-    ["dry-run"],
-  );
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; see clawdinator bootstrap --help`);
+  const { values } = parseCommandLine(args, { options: OPTIONS, usage: HELP });
+  const options = new Map(Object.entries(values).map(([name, value]) => [name, String(value)]));
   const instance = options.get("instance");
   if (!instance || !INSTANCE_NAME.test(instance)) throw new UsageError(`--instance must be CLAWDINATOR-<n> (got ${instance ? `"${instance}"` : "nothing"}), e.g. --instance CLAWDINATOR-1`);
 
@@ -66,8 +77,10 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
     return value;
   };
   const bucket = pick("bucket", "bootstrapBucket");
+  const regionFrom = options.has("region") ? "--region" : settings["aws:region"] ? `aws:region in ${stackFile}` : "AWS_REGION";
   const region = options.get("region") ?? settings["aws:region"] ?? io.env.AWS_REGION;
   if (!region) throw new UsageError(`no region: pass --region or set aws:region in ${stackFile}`);
+  checkRegion(region, regionFrom);
   const boot: BootFacts = { region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId") };
 
   const secretsDir = path.resolve(path.dirname(stackFile), options.get("secrets-dir") ?? settings.secretsDir);

@@ -4,11 +4,12 @@
 import type { Writable } from "node:stream";
 import type * as Steps from "../../providers/nixos-ami/steps.ts";
 import type { Endpoints, NixosAmiInputs } from "../../providers/nixos-ami/types.ts";
-import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { COMMON_HELP, parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { checkRegion } from "../region.ts";
 
 type StepsModule = typeof Steps;
 
-const OPTIONS = [
+export const OPTIONS = [
   "flake",
   "configuration",
   "image",
@@ -26,7 +27,7 @@ const OPTIONS = [
   "ec2-endpoint",
   "ebs-endpoint",
 ] as const;
-const FLAGS = ["json", "dry-run"] as const;
+export const FLAGS = ["json", "dry-run"] as const;
 
 export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [options]
   build   --flake REF --configuration NAME [--nix BIN]          nix build of the raw image; prints identity and path
@@ -50,19 +51,19 @@ interface Context {
 export const command: CliCommand = {
   async run(args, io) {
     const [subcommand, ...rest] = args;
-    if (subcommand === undefined || subcommand === "--help" || subcommand === "help") {
-      io.stdout.write(`${USAGE}\n`);
+    if (subcommand === undefined || subcommand === "--help" || subcommand === "-h" || subcommand === "help") {
+      io.stdout.write(`${USAGE}\n\n${COMMON_HELP}\n`);
       return subcommand === undefined ? 2 : 0;
     }
     const handler = SUBCOMMANDS[subcommand];
     if (!handler) throw new UsageError(`unknown image command "${subcommand}"; run \`clawdinator image --help\``);
     // `clawdinator help` advertises `image <subcommand> --help`: the usage covers every subcommand.
-    if (rest.includes("--help")) {
-      io.stdout.write(`${USAGE}\n`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout.write(`${USAGE}\n\n${COMMON_HELP}\n`);
       return 0;
     }
-    const { options, positional } = parseOptions(rest, OPTIONS, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; options are written --name value`);
+    const { options, positional } = parseOptions(rest, OPTIONS, FLAGS, USAGE);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`, { usage: USAGE });
     const steps: StepsModule = await import("../../providers/nixos-ami/steps.ts");
     const bar = progressReporter(io.stderr, steps.lineReporter);
     try {
@@ -200,7 +201,8 @@ function required(options: Map<string, string>, name: string, fallback: string |
 }
 
 function region(options: Map<string, string>, io: CliIo): string {
-  return required(options, "region", io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION, "AWS_REGION");
+  const from = options.has("region") ? "--region" : io.env.AWS_REGION ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+  return checkRegion(required(options, "region", io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION, "AWS_REGION"), from);
 }
 
 /**

@@ -5,15 +5,26 @@ import { errorCode } from "../../agent/config/errors.ts";
 import { loadConfig } from "../../agent/config/load.ts";
 import { MemoryError } from "../../agent/memory/errors.ts";
 import { openMemoryStore, type FileMemoryStore } from "../../agent/memory/store.ts";
-import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { COMMON_HELP, parseCommandLine, UsageError, type CliCommand, type CliIo } from "../io.ts";
+
+export const OPTIONS = {
+  root: { type: "string" },
+  config: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const ACTIONS: readonly string[] = ["read", "write", "append", "edit", "ls"];
 
 const MEMORY_USAGE = [
-  "memory read PATH            print a file",
-  "memory write PATH           replace a file with stdin",
-  "memory append PATH          append stdin as a line (or lines)",
-  "memory edit PATH -- CMD...  run CMD with the file on stdin, under the lock; its stdout replaces the file if it exits 0",
-  "memory ls [FOLDER]          list files",
-  "options: --root DIR (else CLAWDINATOR_MEMORY_DIR, else the config's memoryDir), --config FILE",
+  "usage: clawdinator memory read|write|append|edit|ls [PATH] [--root DIR] [--config FILE] [-- CMD...]",
+  "  memory read PATH            print a file",
+  "  memory write PATH           replace a file with stdin",
+  "  memory append PATH          append stdin as a line (or lines)",
+  "  memory edit PATH -- CMD...  run CMD with the file on stdin, under the lock; its stdout replaces the file if it exits 0",
+  "  memory ls [FOLDER]          list files",
+  "",
+  "  --root DIR       the memory root (else CLAWDINATOR_MEMORY_DIR, else the config's memoryDir)",
+  "  --config FILE    the agent's config file (else CLAWDINATOR_CONFIG)",
 ].join("\n");
 
 /**
@@ -27,10 +38,15 @@ export const command: CliCommand = {
     const separator = args.indexOf("--");
     const own = separator === -1 ? args : args.slice(0, separator);
     const editCommand = separator === -1 ? [] : args.slice(separator + 1);
-    const { options, positional } = parseOptions(own, ["root", "config"]);
-    const [action, target, ...extra] = positional;
-    if (action === undefined) throw new UsageError(`memory needs an action:\n${MEMORY_USAGE}`);
-    if (extra.length > 0) throw new UsageError(`memory ${action}: unexpected argument "${extra[0]}" (quote a path with spaces; put an edit command after --)`);
+    const { values, positionals } = parseCommandLine(own, { options: OPTIONS, maxPositionals: 2, usage: MEMORY_USAGE });
+    if (values.help) {
+      io.stdout.write(`${MEMORY_USAGE}\n\n${COMMON_HELP}\n`);
+      return 0;
+    }
+    const options = new Map(Object.entries(values).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+    const [action, target] = positionals;
+    if (action === undefined) throw new UsageError("memory needs an action", { usage: MEMORY_USAGE });
+    if (!ACTIONS.includes(action)) throw new UsageError(`unknown memory action "${action}"`, { usage: MEMORY_USAGE });
     if (action !== "ls" && target === undefined) throw new UsageError(`memory ${action} needs a PATH, e.g. \`clawdinator memory ${action} ops.md\``);
     if (action === "edit" && editCommand.length === 0) {
       throw new UsageError("memory edit needs a command after --, e.g. `clawdinator memory edit ops.md -- sed s/old/new/`");
@@ -57,7 +73,7 @@ export const command: CliCommand = {
           for (const file of await store.list(target)) io.stdout.write(`${file}\n`);
           return 0;
         default:
-          throw new UsageError(`unknown memory action "${action}":\n${MEMORY_USAGE}`);
+          throw new UsageError(`unknown memory action "${action}"`, { usage: MEMORY_USAGE });
       }
     } catch (error) {
       if (error instanceof MemoryError) throw new UsageError(`memory ${action}: ${error.message} [${error.code}]`, { cause: error });
