@@ -84,7 +84,11 @@ const AGE_ARMOR = "-----BEGIN AGE ENCRYPTED FILE-----";
 
 /** Reads and checks the secret files, then returns the plan. Fails on the first missing or plain-text file. */
 export async function planBundle(input: BundleInput): Promise<BundlePlan> {
-  const secretFiles = await Promise.all(input.secrets.map((name) => readSecret(input.secretsDir, name)));
+  // Read together, but the failure reported is the first in list order, not whichever read lost the race.
+  const reads = await Promise.allSettled(input.secrets.map((name) => readSecret(input.secretsDir, name)));
+  const failed = reads.find((read) => read.status === "rejected");
+  if (failed) throw failed.reason;
+  const secretFiles = reads.flatMap((read) => (read.status === "fulfilled" ? [read.value] : []));
   const prefix = bootstrapPrefix(input.instance);
   const staticObjects: BundleObject[] = [
     ...secretFiles.map((f) => object(`${prefix}secrets/${f.name}.age`, f.body, "application/octet-stream")),

@@ -193,6 +193,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   ageIdentity: "\"$(cat clawdinator-1.agekey)\"",
   secretsDir: "secrets",
   secrets: `'["discord-token","anthropic-api-key"]'`,
+  "secrets[]": "discord-token",
   repos: `'[{"name":"clawdinators","url":"https://github.com/you/clawdinators.git","branch":"main"}]'`,
   "repos.name": "clawdinators",
   "repos.url": "https://github.com/you/clawdinators.git",
@@ -316,8 +317,11 @@ function keyName(path: ReadonlyArray<string | number>): string {
 /** The `pulumi config set` line for a key, with the documented example value. */
 function fixFor(name: string, path: ReadonlyArray<string | number>): string {
   const exampleKey = path.filter((p) => typeof p === "string").join(".") || name;
-  const example = CONFIG_EXAMPLES[exampleKey] ?? "<value>";
+  // An element of a list (`secrets[0]`) takes an element's example, not the whole list's.
+  const element = typeof path.at(-1) === "number";
+  const example = (element ? CONFIG_EXAMPLES[`${exampleKey}[]`] : CONFIG_EXAMPLES[exampleKey]) ?? "<value>";
   const secret = SECRET_KEYS.includes(exampleKey) ? "--secret " : "";
   const nested = path.length > 1 ? "--path " : "";
-  return `pulumi config set ${secret}${nested}${name} ${example}`;
+  // Quoted when it has brackets, which a shell would read as a glob.
+  return `pulumi config set ${secret}${nested}${name.includes("[") ? `'${name}'` : name} ${example}`;
 }

@@ -112,6 +112,11 @@ describe("wrong values", () => {
     });
   }
 
+  it("a bad list element's fix sets that element to an element's example (quoted against the shell's globbing)", () => {
+    const error = problemsOf("clawdinator-1", instanceConfig({ "clawdinators:secrets": ["Discord Token"] }));
+    assert.equal(error.problems.find((p) => p.key === "clawdinators:secrets[0]")?.fix, "pulumi config set --path 'secrets[0]' discord-token");
+  });
+
   it("an age identity that is not one is refused without echoing the value", () => {
     const leaked = "ghp_this-looks-like-a-token-not-an-age-identity";
     const error = problemsOf("clawdinator-1", instanceConfig({ [AGE_KEY]: leaked }));
@@ -155,7 +160,9 @@ describe("documented examples", () => {
   for (const [key, example] of Object.entries(CONFIG_EXAMPLES)) {
     if (key === "ageIdentity") continue; // a shell command substitution, not a value
     it(`${key} = ${example} is valid`, () => {
-      const [top = "", ...rest] = key.split(".");
+      // `list[]` is the example of one element of a list.
+      const element = key.endsWith("[]");
+      const [top = "", ...rest] = key.replace(/\[\]$/, "").split(".");
       const instanceKeys = ["fleetStack", "instanceType", "rootVolumeGiB", "subnetId", "secretsDir", "secrets", "repos", "agent"];
       const stack = instanceKeys.includes(top) ? "clawdinator-1" : "fleet";
       const base =
@@ -164,7 +171,8 @@ describe("documented examples", () => {
           : instanceConfig({ "clawdinators:agent": {} });
       const fullKey = top === "aws:region" ? top : `clawdinators:${top}`;
       let raw: Record<string, string>;
-      if (rest.length === 0) raw = { ...base, [fullKey]: typeof unquote(example) === "string" ? String(unquote(example)) : JSON.stringify(unquote(example)) };
+      if (element) raw = { ...base, [fullKey]: JSON.stringify([unquote(example)]) };
+      else if (rest.length === 0) raw = { ...base, [fullKey]: typeof unquote(example) === "string" ? String(unquote(example)) : JSON.stringify(unquote(example)) };
       else if (top === "repos") raw = { ...base, [fullKey]: JSON.stringify([{ name: "x", url: "https://github.com/x/y.git", [rest[0] as string]: unquote(example) }]) };
       else raw = withPath(base, fullKey, rest, unquote(example));
       if (key === "image.imagePath") raw = { ...raw, [fullKey]: JSON.stringify({ imagePath: unquote(example) }) };
