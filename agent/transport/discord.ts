@@ -337,6 +337,14 @@ export class DiscordTransport implements Transport {
     const flags = ephemeral ? MessageFlags.Ephemeral : undefined;
     const [first = "", ...rest] = chunks;
     await this.deferrals.get(interaction.id);
+    if (interaction.deferred && ephemeral) {
+      // The command was deferred publicly (it waited behind others, or was slow), and an edit keeps
+      // the deferral's visibility: a private answer (a refusal) would land in the channel. Drop the
+      // "thinking…" placeholder and answer in private followups instead.
+      await interaction.deleteReply();
+      for (const content of chunks) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+      return;
+    }
     if (interaction.deferred) await interaction.editReply({ content: first });
     else await interaction.reply({ content: first, ...(flags ? { flags } : {}) });
     for (const content of rest) await interaction.followUp({ content, ...(flags ? { flags } : {}) });

@@ -21,6 +21,17 @@ async function withHarness(
 
 /** Replies to a given message id. */
 const repliesTo = (h: Harness, id: string) => h.fake.posts.filter((p) => p.replyTo === id);
+/**
+ * The texts an interaction's invoker was finally shown, with who sees each: a direct reply (callback
+ * type 4), or the edit of a deferral that was not deleted, then followups.
+ */
+const answersTo = (h: Harness, id: string): Array<{ content: string; ephemeral: boolean }> => {
+  const mine = h.fake.interactionReplies.filter((r) => r.interactionId === id);
+  const deleted = mine.some((r) => r.kind === "delete");
+  return mine
+    .filter((r) => r.content !== undefined && (r.kind === "followup" || (!deleted && (r.kind === "edit" || r.callbackType === 4))))
+    .map((r) => ({ content: r.content ?? "", ephemeral: r.ephemeral }));
+};
 
 /**
  * Proves that earlier messages in the channel were dropped: a maintainer's message sent after them
@@ -187,16 +198,47 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
     await withHarness(async (h) => {
       const ok = h.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "gif", options: { mood: "deploy" } });
       const no = h.fake.sendInteraction({ user: eve, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
-      await h.fake.waitFor(() => h.fake.interactionReplies.length === 2);
-      const answer = h.fake.interactionReplies.find((r) => r.interactionId === ok.id);
-      const refusal = h.fake.interactionReplies.find((r) => r.interactionId === no.id);
-      assert.equal(answer?.callbackType, 4);
+      // Answered directly or after a deferral (the harness defers after 20 ms, and `no` waits behind
+      // `ok` in the channel's queue): what counts is the text each one ends up with, and who sees it.
+      await h.fake.waitFor(() => answersTo(h, ok.id).length === 1 && answersTo(h, no.id).length === 1);
+      const [answer] = answersTo(h, ok.id);
+      const [refusal] = answersTo(h, no.id);
       assert.equal(answer?.ephemeral, false);
       assert.ok(GIFS.deploy.includes(answer?.content ?? ""), answer?.content);
       assert.equal(refusal?.ephemeral, true);
       assert.equal(refusal?.content, "I only take orders from maintainers.");
       assert.equal(h.brain.asked.length, 0);
     });
+  });
+
+  it("a refusal stays private even when its command was deferred publicly while it waited in the queue", async () => {
+    // A maintainer's slow command holds the channel's queue until eve's command has been deferred
+    // ("thinking…" is public); the refusal must not become an edit of that public placeholder.
+    let fake: Harness["fake"] | undefined;
+    let eveCommand: { id: string } | undefined;
+    const slow: Command = {
+      name: "slow",
+      usage: "slow",
+      summary: "waits for the next command's deferral",
+      async run() {
+        await fake?.waitFor(() => fake?.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.callbackType === 5) ?? false, 5000, "eve's deferral");
+        return { text: "done" };
+      },
+    };
+    await withHarness(
+      async (h) => {
+        fake = h.fake;
+        const first = h.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "slow" });
+        await h.fake.waitFor(() => h.fake.interactionReplies.some((r) => r.interactionId === first.id && r.callbackType === 5), 5000, "the slow command's deferral");
+        eveCommand = h.fake.sendInteraction({ user: eve, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
+        await h.fake.waitFor(() => answersTo(h, eveCommand?.id ?? "").length === 1, 5000, "the refusal");
+        assert.deepEqual(answersTo(h, eveCommand.id), [{ content: "I only take orders from maintainers.", ephemeral: true }]);
+        assert.ok(h.fake.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.kind === "delete"), "the public placeholder was removed");
+        assert.equal(answersTo(h, first.id)[0]?.content, "done");
+      },
+      {},
+      [...BUILTIN_COMMANDS, slow],
+    );
   });
 
   it("a slow slash command is deferred in time, then its long answer edits the reply and follows up", async () => {
@@ -233,8 +275,8 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
   it("a slash command status shows the Discord connection", async () => {
     await withHarness(async (h) => {
       const it = h.fake.sendInteraction({ user: bob, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
-      await h.fake.waitFor(() => h.fake.interactionReplies.some((r) => r.interactionId === it.id));
-      const content = h.fake.interactionReplies.find((r) => r.interactionId === it.id)?.content ?? "";
+      await h.fake.waitFor(() => answersTo(h, it.id).length === 1);
+      const content = answersTo(h, it.id)[0]?.content ?? "";
       assert.match(content, /discord\s+configured\s+connected as CLAWDINATOR-1/);
     });
   });

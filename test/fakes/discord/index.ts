@@ -76,10 +76,14 @@ export interface CommandRegistration {
 export interface InteractionReply {
   readonly interactionId?: string;
   readonly token: string;
-  /** `callback` (the initial response, with its callback type), `followup`, or `edit` of the original. */
-  readonly kind: "callback" | "followup" | "edit";
+  /** `callback` (the initial response, with its callback type), `followup`, `edit` or `delete` of the original. */
+  readonly kind: "callback" | "followup" | "edit" | "delete";
   readonly callbackType?: number;
   readonly content?: string;
+  /**
+   * Whether only the invoker sees it. As on Discord, an edit of the original response has the
+   * visibility of that response (a public deferral stays public whatever flags the edit sends).
+   */
   readonly ephemeral: boolean;
   readonly at: number;
 }
@@ -181,6 +185,8 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
   const typing: TypingRecord[] = [];
   const commands: CommandRegistration[] = [];
   const interactionReplies: InteractionReply[] = [];
+  /** Each interaction's original response, by interaction token: who it belongs to and who sees it. */
+  const originals = new Map<string, { interactionId: string; ephemeral: boolean }>();
   const requests: RestRecord[] = [];
   const identifies: Json[] = [];
   const resumes: Json[] = [];
@@ -443,6 +449,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         record(400);
         return reply(response, 400, invalidContent);
       }
+      originals.set(interactionToken, { interactionId, ephemeral: ((Number(data.flags ?? 0) & 64) as number) !== 0 });
       interactionReplies.push({
         interactionId,
         token: interactionToken,
@@ -456,6 +463,13 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       return reply(response, 204);
     }
 
+    if (webhook && method === "DELETE" && webhook[3]) {
+      const webhookToken = webhook[2] ?? "";
+      interactionReplies.push({ interactionId: originals.get(webhookToken)?.interactionId, token: webhookToken, kind: "delete", ephemeral: false, at: Date.now() });
+      record(204);
+      return reply(response, 204);
+    }
+
     if (webhook && (method === "POST" || method === "PATCH")) {
       const [, , webhookToken = "", original] = webhook;
       const body = await readJson(request);
@@ -463,11 +477,13 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         record(400);
         return reply(response, 400, invalidContent);
       }
+      const flagged = ((Number(body.flags ?? 0) & 64) as number) !== 0;
       interactionReplies.push({
+        interactionId: originals.get(webhookToken)?.interactionId,
         token: webhookToken,
         kind: original ? "edit" : "followup",
         content: typeof body.content === "string" ? body.content : undefined,
-        ephemeral: ((Number(body.flags ?? 0) & 64) as number) !== 0,
+        ephemeral: original ? (originals.get(webhookToken)?.ephemeral ?? false) : flagged,
         at: Date.now(),
       });
       record(200);
@@ -621,6 +637,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
 
     clearRecords() {
       for (const list of [posts, typing, commands, interactionReplies, requests, identifies, resumes] as unknown[][]) list.length = 0;
+      originals.clear();
     },
 
     invalidateSessions() {
