@@ -27,9 +27,18 @@ const REDACT_PATHS = [
 export class ScrubbingSink {
   private needles: string[] = [];
   private readonly fd: number;
+  private readonly format: LogFormat;
+  private readonly color: boolean;
+  /**
+   * Set by an interactive shell transport: runs each write so that it does not break the prompt
+   * (clears the prompt line, writes, draws the prompt and the half-typed input again).
+   */
+  around: ((write: () => void) => void) | undefined;
 
-  constructor(fd = 2) {
+  constructor(fd = 2, options: { format?: LogFormat; color?: boolean } = {}) {
     this.fd = fd;
+    this.format = options.format ?? "json";
+    this.color = options.color ?? false;
   }
 
   /** Adds secret values to scrub, in raw and JSON-escaped forms, and each long line of a multi-line secret (a PEM key). */
@@ -51,8 +60,66 @@ export class ScrubbingSink {
   }
 
   write(line: string): void {
-    writeSync(this.fd, this.scrub(line));
+    const scrubbed = this.scrub(line);
+    const text = this.format === "pretty" ? formatPretty(scrubbed, this.color) : scrubbed;
+    const emit = (): void => void writeSync(this.fd, text);
+    if (this.around) this.around(emit);
+    else emit();
   }
+}
+
+/** JSON lines for machines (a pipe, systemd's journal); short lines for people (a terminal). */
+export type LogFormat = "json" | "pretty";
+
+/**
+ * `LOG_FORMAT=json|pretty` when set; otherwise pretty on a terminal, JSON anywhere else. Colour on a
+ * terminal unless NO_COLOR is set.
+ */
+export function logFormatFor(stream: { isTTY?: boolean } | undefined, env: NodeJS.ProcessEnv): { format: LogFormat; color: boolean } {
+  const tty = Boolean(stream?.isTTY);
+  const format: LogFormat = env.LOG_FORMAT === "json" || env.LOG_FORMAT === "pretty" ? env.LOG_FORMAT : tty ? "pretty" : "json";
+  return { format, color: format === "pretty" && tty && !env.NO_COLOR };
+}
+
+const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+const LEVEL_COLORS: Readonly<Record<number, string>> = { 10: "90", 20: "90", 30: "36", 40: "33", 50: "31", 60: "35" };
+/** Fields every line has, or that the pretty line shows in its own place. */
+const PLACED = new Set(["level", "time", "instance", "msg", "component", "pid", "hostname"]);
+const VALUE_CHARS = 100;
+
+/**
+ * One pino JSON line as `12:01:02 INFO  discord: online transport=shell`: local time, level,
+ * component, message, then the other fields as key=value (long values cut, errors by message).
+ * A line that is not JSON is passed through.
+ */
+export function formatPretty(line: string, color = false): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line.endsWith("\n") ? line : `${line}\n`;
+  }
+  const level = typeof record.level === "number" ? record.level : 30;
+  const time = typeof record.time === "number" ? new Date(record.time).toTimeString().slice(0, 8) : "";
+  const name = (LEVEL_NAMES[level] ?? String(level)).padEnd(5);
+  const shown = color ? `\x1b[${LEVEL_COLORS[level] ?? "0"}m${name}\x1b[0m` : name;
+  const component = typeof record.component === "string" ? `${record.component}: ` : "";
+  const fields = Object.entries(record)
+    .filter(([key]) => !PLACED.has(key))
+    .map(([key, value]) => `${key}=${prettyValue(value)}`);
+  return `${[time, shown, `${component}${String(record.msg ?? "")}`, ...fields].filter((part) => part !== "").join(" ")}\n`;
+}
+
+function prettyValue(value: unknown): string {
+  let text: string;
+  if (typeof value === "string") text = /^[^\s"=]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
+  else if (value !== null && typeof value === "object" && "message" in value && typeof value.message === "string") {
+    // pino's serialized error: its type and message are what a person reads; the stack is in JSON mode.
+    const type = "type" in value && typeof value.type === "string" ? `${value.type}: ` : "";
+    const code = "code" in value && value.code !== undefined ? ` [${String(value.code)}]` : "";
+    text = JSON.stringify(`${type}${value.message}${code}`);
+  } else text = JSON.stringify(value) ?? String(value);
+  return text.length > VALUE_CHARS ? `${text.slice(0, VALUE_CHARS - 1)}…` : text;
 }
 
 export function createLogger(options: { level: LevelWithSilent; sink: ScrubbingSink; name: string }): Logger {

@@ -8,7 +8,7 @@ import { routeConsoleToLog } from "./console.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
-import { createLogger, ScrubbingSink, type Logger } from "./log.ts";
+import { createLogger, logFormatFor, ScrubbingSink, type Logger } from "./log.ts";
 import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
@@ -26,6 +26,8 @@ export interface AgentIo {
   readonly env: NodeJS.ProcessEnv;
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean };
+  /** Where the log goes (fd 2): on a terminal it gets short readable lines, elsewhere JSON. */
+  readonly stderr?: Writable & { isTTY?: boolean };
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
   /** Where log lines go (fd 2 for the real process). */
@@ -46,7 +48,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const startedAt = new Date();
   const { config, source } = await loadConfig(options.configPath ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
   const secrets = await loadSecrets(config, io.env, source);
-  const sink = io.logSink ?? new ScrubbingSink(2);
+  const sink = io.logSink ?? new ScrubbingSink(2, logFormatFor(io.stderr, io.env));
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: options.logLevel ?? config.logLevel, sink, name: config.instance });
   const restoreConsole = routeConsoleToLog(log);
@@ -72,6 +74,8 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   const memory = await openMemory(config, source, log);
 
   const transport = await createTransport(config, secrets, io, log);
+  // Log lines and the shell's prompt share the terminal: each line is written above the prompt.
+  if (transport instanceof ShellTransport) sink.around = (write) => transport.aboveThePrompt(write);
   // `status` is read lazily by the brain's status tool, after it exists.
   const brain = await createBrain({
     config,
@@ -100,6 +104,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   });
   await Promise.race([transport.finished, aborted]);
   await transport.stop();
+  sink.around = undefined;
   // Gists of the last answers may still be on their way to the hive mind.
   await brain.flush?.();
   log.info({ uptimeMs: Date.now() - startedAt.getTime() }, "stopped");

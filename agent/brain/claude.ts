@@ -99,7 +99,7 @@ export class ClaudeBrain implements Brain {
       baseURL: options.baseURL,
       timeout: options.limits.timeoutMs,
       maxRetries: options.limits.maxRetries,
-      logger: sdkLogger(options.log.child({ component: "anthropic-sdk" })),
+      logger: sdkLogger(options.log.child({ library: "anthropic-sdk" })),
     });
     this.conversations = new ConversationStore({
       maxMessages: options.limits.contextMessages,
@@ -132,7 +132,8 @@ export class ClaudeBrain implements Brain {
 
   private async answer(message: IncomingMessage, deadline: AbortSignal): Promise<Reply> {
     const { limits, log: baseLog } = this.options;
-    const log = baseLog.child({ component: "brain", conversation: message.conversation, message: message.id });
+    // `component` is the caller's (main.ts: "brain"); a second one would be a duplicate JSON key.
+    const log = baseLog.child({ conversation: message.conversation, message: message.id });
     const history = this.conversations.history(message.conversation);
     const userText = this.userTurn(message);
     const messages: MessageParam[] = [...replay(history), { role: "user", content: currentContent(history, userText) }];

@@ -92,6 +92,8 @@ export class DiscordTransport implements Transport {
   private readonly sources = new Map<string, Source>();
   /** Deferrals in flight, by interaction id: an answer must wait for one, or it acknowledges twice. */
   private readonly deferrals = new Map<string, Promise<void>>();
+  /** stop() was called: gateway closes from here on are ours, not failures. */
+  private stopping = false;
   /** The tail of each conversation's queue. */
   private readonly queues = new Map<string, Promise<void>>();
   private markFinished!: () => void;
@@ -182,6 +184,8 @@ export class DiscordTransport implements Transport {
   async stop(): Promise<void> {
     const drained = Promise.allSettled([...this.queues.values()]);
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
+    // Closing the gateway ourselves is not a lost connection: the shard events below stay quiet.
+    this.stopping = true;
     this.connected = false;
     await this.client?.destroy();
     this.markFinished();
@@ -219,11 +223,12 @@ export class DiscordTransport implements Transport {
     });
     client.on(Events.ShardDisconnect, (event, shard) => {
       this.connected = false;
-      this.log.warn({ shard, code: event.code }, "discord: disconnected");
+      if (this.stopping) this.log.debug({ shard, code: event.code }, "discord: gateway closed");
+      else this.log.warn({ shard, code: event.code }, "discord: disconnected");
     });
     client.on(Events.ShardReconnecting, (shard) => {
       this.connected = false;
-      this.log.warn({ shard }, "discord: connection lost, reconnecting");
+      if (!this.stopping) this.log.warn({ shard }, "discord: connection lost, reconnecting");
     });
     client.on(Events.ShardResume, (shard, replayed) => {
       this.connected = true;

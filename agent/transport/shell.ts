@@ -1,4 +1,4 @@
-import { createInterface, type Interface } from "node:readline";
+import { clearLine, createInterface, cursorTo, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { IncomingMessage, MessageHandler, Reply, Transport } from "./types.ts";
 
@@ -23,6 +23,8 @@ export class ShellTransport implements Transport {
   private readline: Interface | undefined;
   private queue: Promise<void> = Promise.resolve();
   private sequence = 0;
+  /** The prompt is on screen, waiting for input (not while an answer is being worked out). */
+  private prompting = false;
   private markFinished!: () => void;
 
   constructor(options: ShellTransportOptions) {
@@ -36,6 +38,7 @@ export class ShellTransport implements Transport {
     this.readline = readline;
     readline.setPrompt("you> ");
     readline.on("line", (line) => {
+      this.prompting = false;
       const message = this.toMessage(line);
       if (message === undefined) {
         this.prompt();
@@ -61,8 +64,26 @@ export class ShellTransport implements Transport {
     await this.finished;
   }
 
+  /**
+   * Runs `write` (a log line on the same terminal) without breaking the prompt: the prompt line is
+   * cleared first, and the prompt with whatever was typed so far is drawn again after.
+   */
+  aboveThePrompt(write: () => void): void {
+    const { output, interactive } = this.options;
+    if (!interactive || !this.prompting || this.readline === undefined) {
+      write();
+      return;
+    }
+    cursorTo(output, 0);
+    clearLine(output, 0);
+    write();
+    this.readline.prompt(true);
+  }
+
   private prompt(): void {
-    if (this.options.interactive) this.readline?.prompt();
+    if (!this.options.interactive || this.readline === undefined) return;
+    this.prompting = true;
+    this.readline.prompt();
   }
 
   private toMessage(line: string): IncomingMessage | undefined {

@@ -66,6 +66,11 @@ describe("the real `clawdinator run` on Discord (spawned, against the local Disc
         assert.ok(logs.some((l) => l.msg === "discord: connected"));
         assert.ok(logs.some((l) => l.reason === "not-maintainer" && l.author === eve.id), "the refusal is logged");
         assert.equal(logs.at(-1)?.msg, "stopped");
+        // A SIGTERM is a normal stop: the gateway closing under it is not a lost connection.
+        const alarms = logs.filter((l) => Number(l.level) >= 40 && /connection lost|disconnected/.test(String(l.msg)));
+        assert.deepEqual(alarms, []);
+        // One key per meaning: pino writes a repeated child binding twice into the same line.
+        for (const line of stderr.split("\n")) assert.ok((line.match(/"component":/g) ?? []).length <= 1, `component twice: ${line}`);
       });
     } finally {
       await fake.close();

@@ -449,7 +449,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         record(400);
         return reply(response, 400, invalidContent);
       }
-      originals.set(interactionToken, { interactionId, ephemeral: ((Number(data.flags ?? 0) & 64) as number) !== 0 });
+      originals.set(interactionToken, { interactionId: interactionId ?? "", ephemeral: ((Number(data.flags ?? 0) & 64) as number) !== 0 });
       interactionReplies.push({
         interactionId,
         token: interactionToken,
@@ -465,7 +465,8 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
 
     if (webhook && method === "DELETE" && webhook[3]) {
       const webhookToken = webhook[2] ?? "";
-      interactionReplies.push({ interactionId: originals.get(webhookToken)?.interactionId, token: webhookToken, kind: "delete", ephemeral: false, at: Date.now() });
+      const interactionId = originals.get(webhookToken)?.interactionId;
+      interactionReplies.push({ ...(interactionId ? { interactionId } : {}), token: webhookToken, kind: "delete", ephemeral: false, at: Date.now() });
       record(204);
       return reply(response, 204);
     }
@@ -478,8 +479,9 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         return reply(response, 400, invalidContent);
       }
       const flagged = ((Number(body.flags ?? 0) & 64) as number) !== 0;
+      const interactionId = originals.get(webhookToken)?.interactionId;
       interactionReplies.push({
-        interactionId: originals.get(webhookToken)?.interactionId,
+        ...(interactionId ? { interactionId } : {}),
         token: webhookToken,
         kind: original ? "edit" : "followup",
         content: typeof body.content === "string" ? body.content : undefined,
