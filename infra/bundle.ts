@@ -15,7 +15,7 @@ const ON_INSTANCE = {
 } as const;
 
 /** Secret files the agent knows, and the config.json key that points at each once decrypted. */
-const AGENT_SECRET_KEYS: Readonly<Record<string, string>> = {
+export const AGENT_SECRET_KEYS: Readonly<Record<string, string>> = {
   "discord-token": "discordTokenFile",
   "anthropic-api-key": "anthropicApiKeyFile",
   "openai-api-key": "openaiApiKeyFile",
