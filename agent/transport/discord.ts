@@ -300,8 +300,13 @@ export class DiscordTransport implements Transport {
   }
 
   private fromMessage(message: Message, botId: string | undefined): IncomingMessage {
-    const mentioned = botId !== undefined && (message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId);
-    const text = botId === undefined ? message.content : message.content.replace(new RegExp(`<@!?${botId}>`, "g"), "");
+    // The bot's own managed role counts as the bot: Discord's autocomplete often inserts it for "@name".
+    const botRole = botId === undefined ? undefined : (message.guild?.roles.botRoleFor(botId) ?? undefined);
+    const mentioned =
+      botId !== undefined &&
+      (message.mentions.users.has(botId) || (botRole !== undefined && message.mentions.roles.has(botRole.id)) || message.mentions.repliedUser?.id === botId);
+    const self = botRole === undefined ? `<@!?${botId}>` : `<@!?${botId}>|<@&${botRole.id}>`;
+    const text = botId === undefined ? message.content : message.content.replace(new RegExp(self, "g"), "");
     const roleIds = message.member ? [...message.member.roles.cache.keys()].filter((id) => id !== message.guildId) : [];
     return {
       id: message.id,

@@ -117,6 +117,14 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
     });
   });
 
+  it("a mention of the bot's own managed role counts as addressing it (what autocomplete inserts); the brain sees the text without it", async () => {
+    await withHarness(async (h) => {
+      const id = h.fake.sendMessage({ author: alice, channelId: TEST_CHANNEL, content: "are you there?", mentionBotRole: true });
+      await h.fake.waitFor(() => repliesTo(h, id).length === 1);
+      assert.deepEqual(h.brain.asked.map((m) => m.text), ["are you there?"]);
+    });
+  });
+
   it("a reply to one of the bot's messages counts as addressing it", async () => {
     await withHarness(async (h) => {
       const greeting = announcement(h)[0];

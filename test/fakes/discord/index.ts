@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { text as readText } from "node:stream/consumers";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import {
+  botRoleId,
   ChannelType,
   channelJson,
   guildCreateJson,
@@ -103,6 +104,8 @@ export interface InjectedMessage {
   readonly dm?: boolean;
   /** Prefix the content with `<@bot>` and list the bot in `mentions`. */
   readonly mentionBot?: boolean;
+  /** Prefix the content with `<@&role>` of the bot's managed role and list it in `mention_roles`. */
+  readonly mentionBotRole?: boolean;
   /** Member role ids; default: the roles the guild's member list gives this user. */
   readonly roles?: readonly string[];
   /** Reply to this message id (message_reference), e.g. one of the bot's posts. */
@@ -561,8 +564,10 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       const located = channelId === undefined ? undefined : channelIndex.get(channelId);
       if (!channelId || !located) throw new Error(`sendMessage: unknown guild channel ${String(channelId)}`);
       const roles = message.roles ?? rolesOf(located.guild, message.author.id);
+      const roleMention = message.mentionBotRole ? botRoleId(located.guild) : undefined;
       dispatch("MESSAGE_CREATE", {
-        ...messageJson({ id, channelId, author: message.author, content, replyTo: message.replyTo }),
+        ...messageJson({ id, channelId, author: message.author, content: roleMention ? `<@&${roleMention}> ${content}` : content, replyTo: message.replyTo }),
+        ...(roleMention ? { mention_roles: [roleMention] } : {}),
         guild_id: located.guild.id,
         channel_type: located.channel.type ?? ChannelType.GuildText,
         member: memberJson({ user: message.author, roles }, false),

@@ -94,8 +94,17 @@ export function channelJson(channel: FakeChannel, guildId: string | undefined): 
   return { ...base, parent_id: null, topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0 };
 }
 
+/**
+ * The role Discord creates for a bot when it joins a guild (managed, tagged with the bot's id): what
+ * the client's autocomplete often inserts when someone types @ and the bot's name.
+ */
+export function botRoleId(guild: Pick<FakeGuild, "id">): string {
+  return (BigInt(guild.id) + 7777n).toString();
+}
+
 export function guildCreateJson(guild: FakeGuild, bot: FakeUser): Json {
-  const roles = [{ id: guild.id, name: "@everyone" }, ...(guild.roles ?? [])].map((role, position) => ({
+  const managed = { id: botRoleId(guild), name: bot.username, managed: true, tags: { bot_id: bot.id } };
+  const roles = [{ id: guild.id, name: "@everyone" }, ...(guild.roles ?? []), managed].map((role, position) => ({
     id: role.id,
     name: role.name,
     color: 0,
@@ -104,11 +113,12 @@ export function guildCreateJson(guild: FakeGuild, bot: FakeUser): Json {
     unicode_emoji: null,
     position,
     permissions: "0",
-    managed: false,
+    managed: "managed" in role ? role.managed : false,
     mentionable: false,
     flags: 0,
+    ...("tags" in role ? { tags: role.tags } : {}),
   }));
-  const members = [{ user: bot, roles: [] }, ...(guild.members ?? [])].map((m) => memberJson(m, true));
+  const members = [{ user: bot, roles: [managed.id] }, ...(guild.members ?? [])].map((m) => memberJson(m, true));
   const isThread = (c: FakeChannel): boolean => c.type === ChannelType.PublicThread;
   return {
     id: guild.id,
