@@ -1,6 +1,6 @@
 // bench/discord: maintainer messages through the local Discord fake (real discord.js on both the
 // gateway and REST side) into DiscordTransport → AccessControl → Router → brain → reply POST.
-// discord.js's global REST limiter (50 requests/s) is lifted for the latency and memory runs: with
+// discord.js's global REST limiter (50 requests/s) is lifted for the in-process latency runs: with
 // it, sequential messages queue behind it and we would measure the limiter, not this code.
 // Measured in one run on this machine:
 //   1. latency, one message at a time (message dispatched → reply POST arrives at the fake), with an
@@ -8,10 +8,17 @@
 //   2. the same with the real ClaudeBrain against the local Anthropic fake answering at once;
 //   3. a burst of 1,000 at once: dropped messages (goal 0) and throughput, with discord.js's global
 //      REST limiter lifted and at its default of 50 requests/s (Discord's limit for a bot);
-//   4. RSS and heap growth over 10,000 more messages, after a GC at both ends.
-import { openSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+//   4. the agent's memory through the real entry: `clawdinator run` in its own process, on Discord
+//      with the Anthropic key set (the real brain against the local Anthropic fake), paced messages,
+//      RSS read from outside, no garbage collection forced: once with V8's default heap, once with
+//      the heap cap the NixOS unit sets (--max-old-space-size=128). V8 keeps committed pages for
+//      ordinary garbage, so a forced GC before each sample would hide what the process really holds.
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, openSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Brain } from "../agent/brain/types.ts";
 import { BUILTIN_COMMANDS } from "../agent/commands/builtin.ts";
 import { parseConfig } from "../agent/config/load.ts";
@@ -26,12 +33,13 @@ import { alice, CONFIG, GUILDS, TEST_CHANNEL } from "../test/discord/harness.ts"
 
 const LATENCY_MESSAGES = 1_000;
 const BURST_MESSAGES = 1_000;
-const RSS_MESSAGES = 10_000;
-const RSS_BATCH = 250;
+/** Messages per memory run through the real entry (one at a time, so under Discord's 50 requests/s). */
+const RSS_MESSAGES = Number.parseInt(process.env.BENCH_RSS_MESSAGES ?? "3000", 10);
+const RSS_SAMPLES = 6;
 const GOAL_P99_MS = 20;
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+/** The V8 heap cap docs/DEPLOYMENT.md gives the NixOS unit. */
+const HEAP_CAP = "--max-old-space-size=128";
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 const instantBrain: Brain = {
   status: { name: "anthropic", state: "configured", detail: "instant stub" },
@@ -126,20 +134,6 @@ const instant = await rig(instantBrain, Number.POSITIVE_INFINITY);
 await latencies(instant.fake, 100); // warm-up, not counted
 const stub = await latencies(instant.fake, LATENCY_MESSAGES);
 const stubBurst = await burst(instant.fake, BURST_MESSAGES, 60_000);
-gc();
-const before = process.memoryUsage();
-/** RSS after each quarter: a leak keeps climbing, allocator warm-up levels off. */
-const checkpoints: number[] = [];
-for (let sent = 0; sent < RSS_MESSAGES; sent += RSS_BATCH) {
-  const { dropped } = await burst(instant.fake, RSS_BATCH, 30_000);
-  if (dropped > 0) throw new Error(`${dropped} messages dropped in the RSS run`);
-  if ((sent + RSS_BATCH) % (RSS_MESSAGES / 4) === 0) {
-    gc();
-    checkpoints.push(process.memoryUsage().rss);
-  }
-}
-gc();
-const after = process.memoryUsage();
 await instant.close();
 
 // 3b: the same burst with discord.js's default limiter, which is what production runs with.
@@ -167,12 +161,68 @@ console.log(`burst of ${BURST_MESSAGES} at once into one channel (answered in or
 const rate = (b: { ms: number }): string => ((BURST_MESSAGES / b.ms) * 1000).toFixed(0);
 console.log(`  limiter lifted:              dropped ${stubBurst.dropped} (goal 0); all answered in ${stubBurst.ms.toFixed(0)} ms = ${rate(stubBurst)} msg/s`);
 console.log(`  discord.js default (50/s):   dropped ${limitedBurst.dropped} (goal 0); all answered in ${limitedBurst.ms.toFixed(0)} ms = ${rate(limitedBurst)} msg/s`);
-console.log(`memory over ${RSS_MESSAGES} more messages (GC before and after; the fake's records cleared as it goes):`);
-console.log(`  RSS ${mb(before.rss)} → ${mb(after.rss)} (${after.rss >= before.rss ? "+" : ""}${mb(after.rss - before.rss)})`);
-console.log(`  RSS after each ${RSS_MESSAGES / 4}: ${checkpoints.map(mb).join(", ")}`);
-console.log(
-  `  external + array buffers ${mb(before.external + before.arrayBuffers)} → ${mb(after.external + after.arrayBuffers)}`,
-);
-console.log(
-  `  heap used ${mb(before.heapUsed)} → ${mb(after.heapUsed)} (${after.heapUsed >= before.heapUsed ? "+" : ""}${mb(after.heapUsed - before.heapUsed)})`,
-);
+
+// 4: the real entry in its own process, default heap and capped heap.
+const uncapped = await realEntryMemory([]);
+const capped = await realEntryMemory([HEAP_CAP]);
+console.log(`memory of \`clawdinator run\` (own process, Discord + real brain on local fakes), ${RSS_MESSAGES} messages one at a time, no forced GC:`);
+for (const [label, run] of [["default V8 heap:", uncapped], [`${HEAP_CAP}:`, capped]] as const) {
+  console.log(`  ${label.padEnd(28)} RSS ${run.samples.map(mb).join(" → ")}; peak ${mb(Math.max(...run.samples))}`);
+  console.log(`  ${"".padEnd(28)} latency p50 ${percentile(run.latencies, 50).toFixed(1)} ms, p99 ${percentile(run.latencies, 99).toFixed(1)} ms; exit ${run.exit}`);
+}
+
+interface EntryRun {
+  readonly samples: number[];
+  readonly latencies: number[];
+  readonly exit: string;
+}
+
+/** The agent's resident set, read from outside (Linux /proc; `ps` elsewhere). */
+function rssOf(pid: number): number {
+  const status = `/proc/${pid}/status`;
+  if (existsSync(status)) return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(status, "utf8"))?.[1] ?? Number.NaN) * 1024;
+  return Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim()) * 1024;
+}
+
+/** `clawdinator run` on the local Discord and Anthropic fakes; RSS sampled RSS_SAMPLES times. */
+async function realEntryMemory(nodeFlags: readonly string[]): Promise<EntryRun> {
+  const fake = await startDiscordFake({ guilds: GUILDS });
+  const model = await startAnthropicFake();
+  const dir = await mkdtemp(path.join(tmpdir(), "bench-discord-"));
+  try {
+    await writeFile(path.join(dir, "discord-token"), `${fake.token}\n`);
+    await writeFile(
+      path.join(dir, "config.json"),
+      JSON.stringify({
+        ...CONFIG,
+        logLevel: "warn",
+        memoryDir: path.join(dir, "memory"),
+        discordTokenFile: "discord-token",
+        endpoints: { discordApi: fake.apiBase, anthropic: model.baseUrl },
+        rateLimits: { perUser: { burst: 1e9, perMinute: 1e9 }, perChannel: { burst: 1e9, perMinute: 1e9 } },
+      }),
+    );
+    const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, "cli/clawdinator.ts"), "run", "--config", path.join(dir, "config.json")], {
+      cwd: dir,
+      env: { ...process.env, ANTHROPIC_API_KEY: "sk-ant-bench" },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    const exited = new Promise<string>((resolve) => child.on("close", (code, signal) => resolve(String(code ?? signal))));
+    await fake.waitFor(() => fake.posts.some((p) => p.content.startsWith("CLAWDINATOR-1 online.")), 60_000, "the agent's greeting");
+    const pid = child.pid ?? 0;
+    await latencies(fake, 100); // warm-up, not counted
+    const samples = [rssOf(pid)];
+    const measured: number[] = [];
+    const perSample = Math.ceil(RSS_MESSAGES / (RSS_SAMPLES - 1));
+    for (let sent = 0; sent < RSS_MESSAGES; sent += perSample) {
+      measured.push(...(await latencies(fake, Math.min(perSample, RSS_MESSAGES - sent))));
+      samples.push(rssOf(pid));
+    }
+    child.kill("SIGTERM");
+    return { samples, latencies: measured, exit: await exited };
+  } finally {
+    await fake.close();
+    await model.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
