@@ -240,16 +240,20 @@ function print(io: CliIo, options: Map<string, string>, result: Record<string, s
 const BAR_WIDTH = 30;
 
 /**
- * On a terminal: one bar per step, redrawn in place. Otherwise (CI logs, pipes): the same plain
- * lines the Pulumi provider prints.
+ * On a terminal: one bar per step (the phase), redrawn in place, with bytes, rate and ETA once they
+ * can be computed. Otherwise (CI logs, pipes): the same plain lines the Pulumi provider prints, at
+ * each tenth and at least every 30 s.
  */
 export function progressReporter(
   stream: Writable & { isTTY?: boolean; columns?: number },
   lineReporter: StepsModule["lineReporter"],
+  now: () => number = Date.now,
 ): { report: Steps.Reporter; finish(): void } {
   if (!stream.isTTY) return { report: lineReporter((line) => stream.write(`${line}\n`), "image"), finish: () => undefined };
   let open = false;
   let lastStep = "";
+  /** Where the current step started: its time, percent and bytes, for the rate and the ETA. */
+  let start = { at: 0, percent: 0, bytes: 0 };
   const report: Steps.Reporter = (event) => {
     if (event.percent === undefined) {
       if (open) stream.write("\n");
@@ -257,10 +261,12 @@ export function progressReporter(
       stream.write(`${event.step}: ${event.message}\n`);
       return;
     }
+    if (event.step !== lastStep) start = { at: now(), percent: event.percent, bytes: event.bytes?.done ?? 0 };
     if (open && event.step !== lastStep) stream.write("\n");
     const filled = Math.round((Math.min(100, Math.max(0, event.percent)) / 100) * BAR_WIDTH);
     const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
-    const text = `${event.step.padEnd(10)} ${bar} ${event.percent.toFixed(0).padStart(3)}%  ${event.message}`;
+    const detail = [...rateAndEta(event, start, now()), event.message].join("  ");
+    const text = `${event.step.padEnd(10)} ${bar} ${event.percent.toFixed(0).padStart(3)}%  ${detail}`;
     stream.write(`\r\x1b[2K${text.slice(0, (stream.columns ?? 100) - 1)}`);
     open = true;
     lastStep = event.step;
@@ -272,4 +278,26 @@ export function progressReporter(
       open = false;
     },
   };
+}
+
+/** `12.0/256.0 MiB`, `4.0 MiB/s`, `ETA 1:01` as far as the events so far allow (a second event of the step). */
+function rateAndEta(event: Steps.ProgressEvent, start: { at: number; percent: number; bytes: number }, at: number): string[] {
+  const parts: string[] = [];
+  const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+  if (event.bytes) parts.push(`${mib(event.bytes.done)}/${mib(event.bytes.total)} MiB`);
+  const seconds = (at - start.at) / 1000;
+  if (seconds < 0.5 || (event.percent ?? 0) >= 100) return parts;
+  let remaining: number | undefined;
+  if (event.bytes && event.bytes.done > start.bytes) {
+    const rate = (event.bytes.done - start.bytes) / seconds;
+    parts.push(`${mib(rate)} MiB/s`);
+    remaining = (event.bytes.total - event.bytes.done) / rate;
+  } else if ((event.percent ?? 0) > start.percent) {
+    remaining = ((100 - (event.percent ?? 0)) * seconds) / ((event.percent ?? 0) - start.percent);
+  }
+  if (remaining !== undefined && Number.isFinite(remaining)) {
+    const total = Math.ceil(remaining);
+    parts.push(`ETA ${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`);
+  }
+  return parts;
 }

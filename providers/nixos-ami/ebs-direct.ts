@@ -148,7 +148,12 @@ async function writeBlocks(
           .finally(() => inFlight.delete(task));
         inFlight.add(task);
       }
-      report({ step: "ebs-direct", message: snapshotId, percent: Math.min(100, ((offset + bytesRead) / request.sizeBytes) * 100) });
+      report({
+        step: "ebs-direct",
+        message: snapshotId,
+        percent: Math.min(100, ((offset + bytesRead) / request.sizeBytes) * 100),
+        bytes: { done: offset + bytesRead, total: request.sizeBytes },
+      });
     }
     await Promise.all(inFlight);
   } finally {

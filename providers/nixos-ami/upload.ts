@@ -51,7 +51,12 @@ export async function uploadImage(s3: S3Client, request: UploadRequest, report: 
   });
   upload.on("httpUploadProgress", (progress) => {
     if (progress.loaded !== undefined && request.sizeBytes > 0)
-      report({ step: "upload", message: `s3://${request.bucket}/${request.key}`, percent: Math.min(100, (progress.loaded / request.sizeBytes) * 100) });
+      report({
+        step: "upload",
+        message: `s3://${request.bucket}/${request.key}`,
+        percent: Math.min(100, (progress.loaded / request.sizeBytes) * 100),
+        bytes: { done: progress.loaded, total: request.sizeBytes },
+      });
   });
   const abort = (): void => void upload.abort();
   signal?.addEventListener("abort", abort, { once: true });
