@@ -22,14 +22,8 @@ const DOCS = [
 ];
 const text = (doc: string): string => readFileSync(path.join(ROOT, doc), "utf8");
 
-<<<<<<< HEAD
 // Folders whose paths in prose are paths of this repository.
-const REPO_PATH = /(?<=^|[\s(`])(?:agent|cli|infra|providers|test|bench|docs|workspace|nix)\/[\w.-]+(?:\/[\w.-]+)*/gm;
-=======
-// Folders whose paths in prose are paths of this repository (nix/ is left out: its docs name the
-// modules that are still to be written).
-const REPO_PATH = /(?<=^|[\s(`])(?:agent|cli|infra|providers|test|bench|docs|workspace|secrets|scripts)\/[\w.-]+(?:\/[\w.-]+)*/gm;
->>>>>>> bc50506 (Docs that are true: test/docs.test.ts also checks cited markdown files, npm run scripts, and every clawdinator command, action and option the docs show against the CLI; secrets/secrets.nix example with the agenix recipe for each secret the bundle takes; LICENSE (MIT), CHANGELOG.md, CONTRIBUTING.md; IMAGE_PIPELINE.md no longer cites notes outside the repo; SECRETS.md runs agenix where secrets.nix is)
+const REPO_PATH = /(?<=^|[\s(`])(?:agent|cli|infra|providers|test|bench|docs|workspace|nix|secrets|scripts)\/[\w.-]+(?:\/[\w.-]+)*/gm;
 
 it("every repository path the docs name exists", () => {
   const missing: string[] = [];
