@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Stats } from "node:fs";
 import { chmod, chown, lstat, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
@@ -21,18 +22,7 @@ export async function syncFile(file: string, body: Buffer, spec: FileSpec): Prom
   });
   if (current?.isFile()) {
     const same = await readFile(file).then((old) => old.equals(body));
-    if (same) {
-      let changed = false;
-      if ((current.mode & 0o7777) !== spec.mode) {
-        await chmod(file, spec.mode);
-        changed = true;
-      }
-      if (current.uid !== spec.uid || current.gid !== spec.gid) {
-        await chown(file, spec.uid, spec.gid);
-        changed = true;
-      }
-      return changed;
-    }
+    if (same) return mendModeAndOwner(file, current, spec);
   } else if (current) {
     // A directory, link or device where a file belongs: never write through it.
     await rm(file, { recursive: true, force: true });
@@ -58,14 +48,19 @@ export async function syncFile(file: string, body: Buffer, spec: FileSpec): Prom
 export async function ensureDir(dir: string, spec: FileSpec): Promise<boolean> {
   const existed = await lstat(dir).then((s) => s.isDirectory(), () => false);
   if (!existed) await mkdir(dir, { recursive: true, mode: spec.mode });
-  const stat = await lstat(dir);
-  let changed = !existed;
-  if ((stat.mode & 0o7777) !== spec.mode) {
-    await chmod(dir, spec.mode);
+  const mended = await mendModeAndOwner(dir, await lstat(dir), spec);
+  return !existed || mended;
+}
+
+/** Sets the mode and owner where they differ from `spec`; reports whether it had to. */
+async function mendModeAndOwner(target: string, current: Stats, spec: FileSpec): Promise<boolean> {
+  let changed = false;
+  if ((current.mode & 0o7777) !== spec.mode) {
+    await chmod(target, spec.mode);
     changed = true;
   }
-  if (stat.uid !== spec.uid || stat.gid !== spec.gid) {
-    await chown(dir, spec.uid, spec.gid);
+  if (current.uid !== spec.uid || current.gid !== spec.gid) {
+    await chown(target, spec.uid, spec.gid);
     changed = true;
   }
   return changed;

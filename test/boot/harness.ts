@@ -2,9 +2,6 @@
 // bundle uploaded by the real `clawdinator bootstrap upload` from a real stack file (the same
 // infra/bundle.ts code `pulumi up` uses), secrets encrypted with age-encryption to a fresh identity.
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
@@ -20,13 +17,7 @@ import { readBundleSettings } from "../../infra/config.ts";
 import { startImds, type FakeImds, type ImdsOptions } from "../fakes/imds/server.ts";
 import { startSsm, type FakeSsm } from "../fakes/ssm/server.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+import { startS3 } from "../helpers/s3.ts";
 
 export const BUCKET = "clawdinator-bootstrap-boot";
 export const INSTANCE = "CLAWDINATOR-1";
@@ -66,13 +57,11 @@ export interface BootWorld {
 export async function bootWorld(t: TestContext, imdsOptions: Partial<ImdsOptions> = {}): Promise<BootWorld> {
   const root = await mkdtemp(path.join(tmpdir(), "clawdinator-boot-"));
   t.after(() => rm(root, { recursive: true, force: true }));
-  const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
   const s3rverDir = path.join(root, "s3rver");
   await mkdir(s3rverDir);
-  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: s3rverDir, configureBuckets: [{ name: BUCKET }] });
-  const address = await server.run();
+  const server = await startS3(s3rverDir, [BUCKET]);
   t.after(() => server.close());
-  const s3Endpoint = `http://127.0.0.1:${address.port}`;
+  const s3Endpoint = server.endpoint;
   const s3 = new S3Client({ region: "eu-central-1", endpoint: s3Endpoint, forcePathStyle: true, credentials: CREDENTIALS });
   t.after(() => s3.destroy());
 

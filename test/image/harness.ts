@@ -1,13 +1,13 @@
 // Shared set-up for the image pipeline tests: s3rver (S3), the EC2/EBS fake, and a fake `nix`.
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { startEc2Fake, type Ec2Fake } from "../fakes/ec2/index.ts";
+import { startS3, type S3Fake } from "../helpers/s3.ts";
+
+export { startS3, type S3Fake, type S3Request } from "../helpers/s3.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const FAKE_NIX_SCRIPT = path.join(HERE, "fake-nix.sh");
@@ -16,47 +16,6 @@ export const FAKE_NIX_SCRIPT = path.join(HERE, "fake-nix.sh");
 process.env.AWS_ACCESS_KEY_ID = "S3RVER";
 process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
 delete process.env.AWS_PROFILE;
-
-/** The part of s3rver's API used here (the package ships no types). */
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-
-export interface S3Request {
-  readonly method: string;
-  readonly url: string;
-  readonly bytes: number;
-}
-
-export interface S3Fake {
-  readonly endpoint: string;
-  readonly requests: S3Request[];
-  /** Requests that write object data (PutObject, UploadPart, CreateMultipartUpload). */
-  uploads(): S3Request[];
-  close(): Promise<void>;
-}
-
-export async function startS3(directory: string, buckets: readonly string[]): Promise<S3Fake> {
-  const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
-  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
-  const address = await server.run();
-  const requests: S3Request[] = [];
-  server.httpServer.prependListener("request", (request) => {
-    requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    requests,
-    uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
-    close: async () => {
-      server.httpServer.closeAllConnections();
-      await server.close();
-    },
-  };
-}
 
 export interface FakeNixOptions {
   readonly seed: string;
