@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { access, chmod, chown, lchown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
 import { text } from "node:stream/consumers";
+import { SANDBOX_LIMITS, type SandboxLimits } from "./limits.ts";
 import type { Readable } from "node:stream";
 import path from "node:path";
 
@@ -27,35 +28,7 @@ import path from "node:path";
  * namespace. No background process outlives a run.
  */
 
-export interface SandboxLimits {
-  /** Wall-clock limit of one command, in ms; at the deadline the whole tree is killed. */
-  readonly wallTimeMs: number;
-  /** CPU seconds (RLIMIT_CPU); SIGXCPU, then SIGKILL a second later. */
-  readonly cpuSeconds: number;
-  /** Writable private memory per process, bytes (RLIMIT_DATA: heap and anonymous mappings). */
-  readonly memoryBytes: number;
-  /** Processes (threads included) of the sandbox's uid (RLIMIT_NPROC): stops fork bombs. */
-  readonly processes: number;
-  /** Largest file a command may write, bytes (RLIMIT_FSIZE); beyond it the write fails with SIGXFSZ. */
-  readonly fileSizeBytes: number;
-  /** Open file descriptors per process (RLIMIT_NOFILE). */
-  readonly openFiles: number;
-  /** Output (stdout and stderr together) kept; past it the run is killed and marked. */
-  readonly outputBytes: number;
-  /** Size of the in-memory `/tmp`, bytes. */
-  readonly tmpBytes: number;
-}
-
-export const SANDBOX_LIMITS = {
-  wallTimeMs: 60_000,
-  cpuSeconds: 60,
-  memoryBytes: 1_073_741_824,
-  processes: 64,
-  fileSizeBytes: 67_108_864,
-  openFiles: 256,
-  outputBytes: 1_048_576,
-  tmpBytes: 67_108_864,
-} as const satisfies SandboxLimits;
+export { SANDBOX_LIMITS, type SandboxLimits };
 
 export interface SandboxOptions {
   /** The bwrap executable. */
@@ -148,6 +121,11 @@ export class SandboxRunner {
   private readonly etcDir: string;
   /** How many runs were started (tests check that a refused request started none). */
   runs = 0;
+
+  /** The uid and gid that must own a work folder (bwrap runs as them), or undefined: the agent's own. */
+  get owner(): { readonly uid: number; readonly gid: number } | undefined {
+    return this.runAs;
+  }
 
   private constructor(fields: {
     bwrap: string;
@@ -358,8 +336,20 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   }
 }
 
-/** Creates `dir` (and parents) passable by everyone, for a work root the runAs uid must traverse. */
-export async function makeWorkRoot(dir: string): Promise<void> {
+/**
+ * Creates the folder task folders live in, passable (not listable) by others: when bwrap runs as
+ * `owner`, that uid must reach its work folder through it. Every folder above must be passable too;
+ * one that is not is named in a SandboxUnavailableError rather than silently opened up.
+ */
+export async function makeWorkRoot(dir: string, owner?: { readonly uid: number }): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o711 });
   await chmod(dir, 0o711);
+  if (!owner) return;
+  for (let up = path.dirname(path.resolve(dir)); ; up = path.dirname(up)) {
+    const info = await stat(up);
+    if ((info.mode & 0o001) === 0 && info.uid !== owner.uid) {
+      throw new SandboxUnavailableError(`the sandbox's uid ${owner.uid} cannot pass through ${up} to reach the task folders: chmod o+x it, or set "coding.workDir" elsewhere`);
+    }
+    if (up === path.dirname(up)) break;
+  }
 }
