@@ -5,7 +5,7 @@ import type { MemoryStore } from "../memory/types.ts";
 import type { IntegrationStatus, StatusReport } from "../status.ts";
 import type { Tool, ToolRegistry } from "../tools/registry.ts";
 import type { ToolContext, ToolResult } from "../tools/types.ts";
-import type { IncomingMessage, Reply } from "../transport/types.ts";
+import type { IncomingMessage, Reply, ReplyFile } from "../transport/types.ts";
 import { ConversationStore, type ConversationHistory } from "./conversations.ts";
 import { describeModelFailure, describeTurnTimeout } from "./failures.ts";
 import { gistText } from "./gist.ts";
@@ -141,6 +141,7 @@ export class ClaudeBrain implements Brain {
     // Maintainer authority comes only from a maintainer's own message; see the class comment.
     let allowMutating = message.origin !== "internal";
     const attachments: string[] = [];
+    const files: ReplyFile[] = [];
     const toolsUsed: string[] = [];
     let answer: string | undefined;
     let steps = 0;
@@ -179,7 +180,7 @@ export class ClaudeBrain implements Brain {
         break;
       }
       messages.push({ role: "assistant", content: response.content });
-      const round = await this.runTools(uses, offered, { message, attachments, log, deadline });
+      const round = await this.runTools(uses, offered, { message, attachments, files, log, deadline });
       toolsUsed.push(...uses.slice(0, round.results.length).map((use) => use.name));
       if (round.thirdPartyText) allowMutating = false;
       messages.push({ role: "user", content: round.results });
@@ -204,7 +205,7 @@ export class ClaudeBrain implements Brain {
     // Recorded even after a deadline: the gist is the record of the turn (the maintainer asked,
     // was told it took too long), not an action the model chose.
     this.remember(message, userText, text, toolsUsed, log);
-    return { text: replyText };
+    return { text: replyText, ...(files.length > 0 ? { files } : {}) };
   }
 
   /** The user turn: a maintainer's words as they are, anything else fenced as data. */
@@ -231,7 +232,7 @@ export class ClaudeBrain implements Brain {
   private async runTools(
     uses: readonly ToolUseBlock[],
     offered: readonly Tool[],
-    turn: { message: IncomingMessage; attachments: string[]; log: Logger; deadline: AbortSignal },
+    turn: { message: IncomingMessage; attachments: string[]; files: ReplyFile[]; log: Logger; deadline: AbortSignal },
   ): Promise<{ results: ToolResultBlockParam[]; thirdPartyText: boolean }> {
     const results: ToolResultBlockParam[] = [];
     let thirdPartyText = false;
@@ -245,6 +246,7 @@ export class ClaudeBrain implements Brain {
         ? await this.runTool(tool, use, turn.message, turn.attachments, turn.log)
         : refuseTool(use.name, this.options.tools.get(use.name) !== undefined, turn.log);
       if (result.attachment) turn.attachments.push(result.attachment);
+      if (result.files) turn.files.push(...result.files);
       if (tool?.thirdPartyOutput) thirdPartyText = true;
       results.push({
         type: "tool_result",

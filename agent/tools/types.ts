@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { MemoryStore } from "../memory/types.ts";
 import type { StatusReport } from "../status.ts";
-import type { IncomingMessage } from "../transport/types.ts";
+import type { IncomingMessage, ReplyFile } from "../transport/types.ts";
 
 /** What a tool may use while it runs for one message. */
 export interface ToolContext {
@@ -26,6 +26,8 @@ export interface ToolResult {
   readonly dataSource?: string;
   /** A link posted with the reply (a gif); Discord unfurls it. */
   readonly attachment?: string;
+  /** Files posted with the reply (a coding task's diff). */
+  readonly files?: readonly ReplyFile[];
 }
 
 /**

@@ -138,15 +138,18 @@ export class DiscordTransport implements Transport {
     const source = this.sources.get(to.id);
     const chunks = splitForDiscord(reply.text);
     if (chunks.length === 0) return;
-    if (source && "commandName" in source) return this.answerInteraction(source, chunks, reply.private === true);
+    // Files go with the last chunk, so they sit under the text that names them.
+    const files = (reply.files ?? []).map((file) => ({ attachment: Buffer.from(file.content, "utf8"), name: file.name }));
+    if (source && "commandName" in source) return this.answerInteraction(source, chunks, reply.private === true, files);
     const channel = source?.channel ?? (await this.channelOf(to));
     if (!channel.isSendable()) throw new Error(`discord: cannot send to channel ${channel.id}`);
-    const [first = "", ...rest] = chunks;
-    await channel.send({
-      content: first,
-      ...(source ? { reply: { messageReference: source.id, failIfNotExists: false } } : {}),
-    });
-    for (const content of rest) await channel.send({ content });
+    for (const [i, content] of chunks.entries()) {
+      await channel.send({
+        content,
+        ...(i === 0 && source ? { reply: { messageReference: source.id, failIfNotExists: false } } : {}),
+        ...(i === chunks.length - 1 && files.length > 0 ? { files } : {}),
+      });
+    }
   }
 
   typing(to: IncomingMessage): StopTyping {
@@ -343,21 +346,29 @@ export class DiscordTransport implements Transport {
     this.queues.set(key, run);
   }
 
-  private async answerInteraction(interaction: ChatInputCommandInteraction, chunks: readonly string[], ephemeral: boolean): Promise<void> {
+  private async answerInteraction(
+    interaction: ChatInputCommandInteraction,
+    chunks: readonly string[],
+    ephemeral: boolean,
+    files: ReadonlyArray<{ attachment: Buffer; name: string }> = [],
+  ): Promise<void> {
     const flags = ephemeral ? MessageFlags.Ephemeral : undefined;
     const [first = "", ...rest] = chunks;
+    const attach = (last: boolean) => (last && files.length > 0 ? { files: [...files] } : {});
     await this.deferrals.get(interaction.id);
     if (interaction.deferred && ephemeral) {
       // The command was deferred publicly (it waited behind others, or was slow), and an edit keeps
       // the deferral's visibility: a private answer (a refusal) would land in the channel. Drop the
       // "thinking…" placeholder and answer in private followups instead.
       await interaction.deleteReply();
-      for (const content of chunks) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+      for (const [i, content] of chunks.entries()) {
+        await interaction.followUp({ content, flags: MessageFlags.Ephemeral, ...attach(i === chunks.length - 1) });
+      }
       return;
     }
-    if (interaction.deferred) await interaction.editReply({ content: first });
-    else await interaction.reply({ content: first, ...(flags ? { flags } : {}) });
-    for (const content of rest) await interaction.followUp({ content, ...(flags ? { flags } : {}) });
+    if (interaction.deferred) await interaction.editReply({ content: first, ...attach(rest.length === 0) });
+    else await interaction.reply({ content: first, ...(flags ? { flags } : {}), ...attach(rest.length === 0) });
+    for (const [i, content] of rest.entries()) await interaction.followUp({ content, ...(flags ? { flags } : {}), ...attach(i === rest.length - 1) });
   }
 
   private async channelOf(to: IncomingMessage): Promise<TextBasedChannel> {

@@ -55,7 +55,7 @@ export class ShellTransport implements Transport {
 
   async send(_to: IncomingMessage, reply: Reply): Promise<void> {
     const { output, interactive, instance } = this.options;
-    const text = interactive ? `${instance}> ${reply.text}` : reply.text;
+    const text = renderReply(interactive ? { ...reply, text: `${instance}> ${reply.text}` } : reply);
     await new Promise<void>((resolve, reject) => output.write(`${text}\n`, (error) => (error ? reject(error) : resolve())));
   }
 
@@ -100,4 +100,12 @@ export class ShellTransport implements Transport {
       receivedAt: new Date(),
     };
   }
+}
+
+/** A reply as text for a terminal: its text, then each attached file between markers. */
+export function renderReply(reply: Reply): string {
+  const files = (reply.files ?? []).map(
+    (file) => `--- attached: ${file.name} (${Buffer.byteLength(file.content)} bytes) ---\n${file.content.replace(/\n?$/, "\n")}--- end of ${file.name} ---`,
+  );
+  return [reply.text, ...files].join("\n");
 }

@@ -43,6 +43,17 @@ export interface Reply {
   readonly text: string;
   /** Only the addressee should see it (an ephemeral slash-command reply); sent normally where that does not exist. */
   readonly private?: boolean;
+  /** Files posted with the reply (a coding task's diff): Discord attaches them, the shell prints them. */
+  readonly files?: readonly ReplyFile[];
+}
+
+/** A file attached to a reply. */
+export interface ReplyFile {
+  /** File name as shown (`task-2026-12-02-ab12cd34.patch`). */
+  readonly name: string;
+  readonly content: string;
+  /** MIME type; text/plain when absent. */
+  readonly contentType?: string;
 }
 
 /** Stops a typing indicator. */

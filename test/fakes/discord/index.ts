@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { text as readText } from "node:stream/consumers";
+import { buffer as readBuffer } from "node:stream/consumers";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import {
   botRoleId,
@@ -51,10 +51,19 @@ const MAX_CONTENT = 2000;
 /** Dispatches a session keeps for replay on RESUME. */
 const REPLAY_WINDOW = 2000;
 
+/** A file uploaded with a message (multipart/form-data `files[n]`, described in `payload_json.attachments`). */
+export interface UploadedFile {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: string;
+}
+
 export interface PostedMessage {
   readonly id: string;
   readonly channelId: string;
   readonly content: string;
+  /** Files uploaded with it. */
+  readonly files: readonly UploadedFile[];
   /** The message this one replies to (message_reference.message_id). */
   readonly replyTo?: string;
   readonly allowedMentions?: unknown;
@@ -85,6 +94,7 @@ export interface InteractionReply {
    * Whether only the invoker sees it. As on Discord, an edit of the original response has the
    * visibility of that response (a public deferral stays public whatever flags the edit sends).
    */
+  readonly files: readonly UploadedFile[];
   readonly ephemeral: boolean;
   readonly at: number;
 }
@@ -312,9 +322,24 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
   };
 
+  /** The JSON body, or for a multipart upload (files) its `payload_json` and the files, as Discord reads them. */
+  async function readBody(request: IncomingMessage): Promise<{ json: Json; files: UploadedFile[] }> {
+    const raw = await readBuffer(request);
+    const type = request.headers["content-type"] ?? "";
+    if (!type.startsWith("multipart/form-data")) return { json: raw.length === 0 ? {} : (JSON.parse(raw.toString("utf8")) as Json), files: [] };
+    const form = await new Response(raw, { headers: { "content-type": type } }).formData();
+    const payload = form.get("payload_json");
+    const json = typeof payload === "string" ? (JSON.parse(payload) as Json) : {};
+    const files: UploadedFile[] = [];
+    for (const [name, value] of form.entries()) {
+      if (!/^files\[\d+\]$/.test(name) || typeof value === "string") continue;
+      files.push({ filename: value.name, contentType: value.type, content: await value.text() });
+    }
+    return { json, files };
+  }
+
   async function readJson(request: IncomingMessage): Promise<Json> {
-    const body = await readText(request);
-    return body === "" ? {} : (JSON.parse(body) as Json);
+    return (await readBody(request)).json;
   }
 
   function tooLong(content: unknown): boolean {
@@ -379,12 +404,12 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     const channelMessages = /^\/channels\/(\d+)\/messages$/.exec(path);
     if (method === "POST" && channelMessages) {
       const channelId = channelMessages[1] as string;
-      const body = await readJson(request);
+      const { json: body, files } = await readBody(request);
       if (tooLong(body.content)) {
         record(400);
         return reply(response, 400, invalidContent);
       }
-      if ((typeof body.content !== "string" || body.content === "") && !Array.isArray(body.embeds)) {
+      if ((typeof body.content !== "string" || body.content === "") && !Array.isArray(body.embeds) && files.length === 0) {
         record(400);
         return reply(response, 400, { message: "Cannot send an empty message", code: 50006 });
       }
@@ -395,11 +420,13 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         author: bot,
         content: String(body.content ?? ""),
         replyTo: reference?.message_id,
+        files,
       });
       posts.push({
         id: message.id as string,
         channelId,
         content: String(body.content ?? ""),
+        files,
         replyTo: reference?.message_id,
         allowedMentions: body.allowed_mentions,
         at: Date.now(),
@@ -442,7 +469,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
 
     if (method === "POST" && interactionCallback) {
       const [, interactionId, interactionToken = ""] = interactionCallback;
-      const body = await readJson(request);
+      const { json: body, files } = await readBody(request);
       if (interactionReplies.some((r) => r.kind === "callback" && r.interactionId === interactionId)) {
         record(400);
         return reply(response, 400, { message: "Interaction has already been acknowledged.", code: 40060 });
@@ -459,6 +486,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         kind: "callback",
         callbackType: typeof body.type === "number" ? body.type : undefined,
         content: typeof data.content === "string" ? data.content : undefined,
+        files,
         ephemeral: ((Number(data.flags ?? 0) & 64) as number) !== 0,
         at: Date.now(),
       });
@@ -469,14 +497,14 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     if (webhook && method === "DELETE" && webhook[3]) {
       const webhookToken = webhook[2] ?? "";
       const interactionId = originals.get(webhookToken)?.interactionId;
-      interactionReplies.push({ ...(interactionId ? { interactionId } : {}), token: webhookToken, kind: "delete", ephemeral: false, at: Date.now() });
+      interactionReplies.push({ ...(interactionId ? { interactionId } : {}), token: webhookToken, kind: "delete", files: [], ephemeral: false, at: Date.now() });
       record(204);
       return reply(response, 204);
     }
 
     if (webhook && (method === "POST" || method === "PATCH")) {
       const [, , webhookToken = "", original] = webhook;
-      const body = await readJson(request);
+      const { json: body, files } = await readBody(request);
       if (tooLong(body.content)) {
         record(400);
         return reply(response, 400, invalidContent);
@@ -488,6 +516,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         token: webhookToken,
         kind: original ? "edit" : "followup",
         content: typeof body.content === "string" ? body.content : undefined,
+        files,
         ephemeral: original ? (originals.get(webhookToken)?.ephemeral ?? false) : flagged,
         at: Date.now(),
       });
@@ -499,7 +528,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     return reply(response, 404, { message: "404: Not Found", code: 0 });
   }
 
-  function messageJson(m: { id: string; channelId: string; author: FakeUser; content: string; replyTo?: string }): Json {
+  function messageJson(m: { id: string; channelId: string; author: FakeUser; content: string; replyTo?: string; files?: readonly UploadedFile[] }): Json {
     const located = channelIndex.get(m.channelId);
     return {
       id: m.id,
@@ -513,7 +542,11 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       mention_everyone: false,
       mentions: [],
       mention_roles: [],
-      attachments: [],
+      attachments: (m.files ?? []).map((file) => {
+        const id = snowflake();
+        const url = `http://127.0.0.1/attachments/${m.channelId}/${id}/${file.filename}`;
+        return { id, filename: file.filename, size: Buffer.byteLength(file.content), url, proxy_url: url, content_type: file.contentType };
+      }),
       embeds: [],
       pinned: false,
       type: m.replyTo ? 19 : 0,
