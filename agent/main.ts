@@ -2,7 +2,10 @@ import type { Readable, Writable } from "node:stream";
 import packageJson from "../package.json" with { type: "json" };
 import { NotConfiguredBrain } from "./brain/not-configured.ts";
 import type { Brain } from "./brain/types.ts";
+import { codeCommand } from "./coding/command.ts";
+import type { CodingService } from "./coding/service.ts";
 import { BUILTIN_COMMANDS } from "./commands/builtin.ts";
+import type { Command } from "./commands/types.ts";
 import { ConfigError } from "./config/errors.ts";
 import { routeConsoleToLog } from "./console.ts";
 import { loadConfig } from "./config/load.ts";
@@ -72,8 +75,10 @@ interface Surroundings {
 /** Opens memory, transport, brain and router, and serves until the transport ends or the signal aborts. */
 async function serve({ config, source, secrets, sink, log, io, startedAt }: Surroundings): Promise<void> {
   const memory = await openMemory(config, source, log);
+  const coding = await createCoding(config, secrets, memory.store, log);
+  const commands: readonly Command[] = [...BUILTIN_COMMANDS, codeCommand(coding.service, coding.status.detail)];
 
-  const transport = await createTransport(config, secrets, io, log);
+  const transport = await createTransport(config, secrets, io, log, commands);
   // Log lines and the shell's prompt share the terminal: each line is written above the prompt.
   if (transport instanceof ShellTransport) sink.around = (write) => transport.aboveThePrompt(write);
   // `status` is read lazily by the brain's status tool, after it exists.
@@ -85,6 +90,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     memory: memory.store,
     status: () => status(),
     scrub: (text) => sink.scrub(text),
+    coding: coding.service,
   });
   const status = (): StatusReport => ({
     instance: config.instance,
@@ -92,10 +98,10 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     transport: transport.name,
     configSource: source,
     startedAt,
-    integrations: integrationStatus(config, secrets, brain, transport, memory),
+    integrations: integrationStatus(config, secrets, brain, transport, memory, coding.status),
   });
 
-  await startRouting({ transport, config, commands: BUILTIN_COMMANDS, brain, log, status });
+  await startRouting({ transport, config, commands, brain, log, status });
   log.info({ transport: transport.name, config: source }, "online");
 
   const aborted = new Promise<void>((resolve) => {
@@ -111,7 +117,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
 }
 
 /** Discord when a token is set (discord.js, ~200 ms to load, is imported only then), the shell otherwise. */
-async function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger): Promise<Transport> {
+async function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger, commands: readonly Command[]): Promise<Transport> {
   if (secrets.discordToken) {
     const { DiscordTransport } = await import("./transport/discord.ts");
     const { users, roles } = config.access.maintainers;
@@ -126,7 +132,7 @@ async function createTransport(config: Config, secrets: Secrets, io: AgentIo, lo
       apiBase: config.endpoints.discordApi,
       discord: config.discord,
       instance: config.instance,
-      commands: BUILTIN_COMMANDS,
+      commands,
       log: log.child({ component: "discord" }),
     });
   }
@@ -148,11 +154,47 @@ async function createBrain(deps: {
   memory: MemoryStore;
   status: () => StatusReport;
   scrub: (text: string) => string;
+  coding: CodingService | undefined;
 }): Promise<Brain> {
   const { anthropicApiKey } = deps.secrets;
   if (!anthropicApiKey) return new NotConfiguredBrain();
   const { openClaudeBrain } = await import("./brain/open.ts");
-  return openClaudeBrain({ ...deps, apiKey: anthropicApiKey, log: deps.log.child({ component: "brain" }) });
+  const extraTools = deps.coding ? [(await import("./coding/tool.ts")).codeTaskTool(deps.coding)] : [];
+  return openClaudeBrain({ ...deps, apiKey: anthropicApiKey, log: deps.log.child({ component: "brain" }), extraTools });
+}
+
+/**
+ * The coding model and its sandbox when an OpenAI key is set (the SDK is loaded only then). A
+ * sandbox that cannot run (bubblewrap missing) leaves coding off with an error in the log and in
+ * `status`: model-written code never runs unsandboxed.
+ */
+async function createCoding(
+  config: Config,
+  secrets: Secrets,
+  memory: MemoryStore,
+  log: Logger,
+): Promise<{ service: CodingService | undefined; status: IntegrationStatus }> {
+  const apiKey = secrets.openaiApiKey;
+  if (!apiKey) {
+    return { service: undefined, status: { name: "openai", state: "offline", detail: `coding is not configured: no OpenAI API key (${howToConfigure("openaiApiKey")})` } };
+  }
+  const { openCoding } = await import("./coding/open.ts");
+  const { SandboxUnavailableError } = await import("./sandbox/runner.ts");
+  try {
+    const service = await openCoding({ config, apiKey, memory, log });
+    return {
+      service,
+      status: {
+        name: "openai",
+        state: "configured",
+        detail: `coding with ${config.models.code} at ${config.endpoints.openai}; sandbox bubblewrap; targets ${service.targets.join(", ")}`,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailableError)) throw error;
+    log.error({ component: "coding", err: error }, "coding is off: the sandbox cannot run");
+    return { service: undefined, status: { name: "openai", state: "offline", detail: `coding is off, the sandbox cannot run: ${error.message}` } };
+  }
 }
 
 /**
@@ -186,6 +228,7 @@ function integrationStatus(
   brain: Brain,
   transport: Transport,
   memory: { store: FileMemoryStore; seed: SeedResult | undefined },
+  coding: IntegrationStatus,
 ): IntegrationStatus[] {
   return [
     (secrets.discordToken && transport.status?.()) || {
@@ -194,9 +237,7 @@ function integrationStatus(
       detail: `no token, talking on the shell: ${howToConfigure("discordToken")}`,
     },
     brain.status,
-    secrets.openaiApiKey
-      ? { name: "openai", state: "configured", detail: `key set, model ${config.models.code} at ${config.endpoints.openai}; no tool in this build calls it yet` }
-      : { name: "openai", state: "offline", detail: `no API key: ${howToConfigure("openaiApiKey")}` },
+    coding,
     config.githubApp && secrets.githubAppPrivateKey
       ? {
           name: "github",

@@ -21,6 +21,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "run [--config FILE] [--log-level LEVEL]",
     load: () => import("./commands/run.ts"),
   },
+  code: {
+    summary: "run one coding task (coding model + sandbox) and print the report and patch it would post",
+    usage: 'code "REQUEST" [--repo NAME|DIR] [--config FILE]',
+    load: () => import("./commands/code.ts"),
+  },
   workspace: {
     summary: "write this instance's workspace (SOUL, IDENTITY, AGENTS, skills) and its distilled system prompt",
     usage: "workspace render [--out DIR] [--instance CLAWDINATOR-n] [--config FILE]",

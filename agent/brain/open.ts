@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import type { MemoryStore } from "../memory/types.ts";
 import type { StatusReport } from "../status.ts";
 import { builtinToolRegistry } from "../tools/index.ts";
+import type { Tool } from "../tools/registry.ts";
 import { ClaudeBrain } from "./claude.ts";
 import { buildSystemPrompt } from "./prompt.ts";
 import { loadWorkspace, SHIPPED_WORKSPACE, WorkspaceError } from "./workspace.ts";
@@ -18,6 +19,8 @@ export interface OpenClaudeBrainOptions {
   readonly scrub: (text: string) => string;
   /** The hive-mind store the agent opened (main.ts): the memory tools and the gists use it. */
   readonly memory: MemoryStore;
+  /** Tools beyond the built-in ones (the coding task, when coding is configured). */
+  readonly extraTools?: readonly Tool[];
 }
 
 /**
@@ -48,7 +51,7 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
     model: config.models.voice,
     instance: config.instance,
     systemPrompt,
-    tools: builtinToolRegistry(),
+    tools: builtinToolRegistry(options.extraTools),
     memory: options.memory,
     status: options.status,
     log,

@@ -90,5 +90,10 @@ function resolvePaths(config: Config, base: string): Config {
       tokenFile: at(config.github.tokenFile),
       seeds: { ...config.github.seeds, dir: path.resolve(base, config.github.seeds.dir) },
     },
+    coding: {
+      ...config.coding,
+      workDir: path.resolve(base, config.coding.workDir),
+      repos: Object.fromEntries(Object.entries(config.coding.repos).map(([name, dir]) => [name, path.resolve(base, dir)])),
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ATTENTION_DEFAULTS, GITHUB_DEFAULTS } from "../github/defaults.ts";
 import { MEMORY_DEFAULTS } from "../memory/defaults.ts";
+import { SANDBOX_LIMITS } from "../sandbox/limits.ts";
 
 /**
  * The agent's configuration: the `config.json` of an instance's bootstrap bundle (infra/bundle.ts
@@ -21,7 +22,7 @@ export const EndpointsSchema = z.strictObject({
   discordApi: httpUrl.default("https://discord.com/api"),
   /** Anthropic API base (the SDK appends `/v1/messages`). */
   anthropic: httpUrl.default("https://api.anthropic.com"),
-  /** OpenAI-compatible API base, including `/v1`. No OpenAI client uses it yet. */
+  /** OpenAI-compatible API base, including `/v1`: the coding model's (agent/coding/). */
   openai: httpUrl.default("https://api.openai.com/v1"),
   /** GitHub REST base; set it for GitHub Enterprise Server (`https://HOST/api/v3`). */
   github: httpUrl.default("https://api.github.com"),
@@ -30,7 +31,7 @@ export const EndpointsSchema = z.strictObject({
 export const ModelsSchema = z.strictObject({
   /** Claude model that gives CLAWDINATOR its voice. */
   voice: z.string().min(1).default("claude-sonnet-5-5"),
-  /** OpenAI/Codex model meant to write code; only shown by `status` so far (no OpenAI client yet). */
+  /** OpenAI/Codex model that writes and runs code (agent/coding/), through the Responses API. */
   code: z.string().min(1).default("gpt-5-codex"),
 });
 
@@ -55,6 +56,51 @@ export const BrainSchema = z.strictObject({
    * request in flight is cancelled, no further tool runs, and the maintainer is told.
    */
   turnTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(180_000),
+});
+
+/** Limits of every sandboxed command (agent/sandbox/runner.ts; docs/SANDBOX.md). */
+export const SandboxSchema = z.strictObject({
+  /** The bubblewrap executable (a name on PATH, or a path). */
+  bwrap: z.string().min(1).default("bwrap"),
+  /** Wall-clock limit of one command, ms; the whole process tree is killed at it. */
+  wallTimeMs: z.number().int().min(100).max(3_600_000).default(SANDBOX_LIMITS.wallTimeMs),
+  /** CPU seconds of one process (RLIMIT_CPU). */
+  cpuSeconds: z.number().int().min(1).max(3_600).default(SANDBOX_LIMITS.cpuSeconds),
+  /** Writable private memory per process, bytes (RLIMIT_DATA). */
+  memoryBytes: z.number().int().min(16_777_216).default(SANDBOX_LIMITS.memoryBytes),
+  /** Processes and threads of the sandbox's uid (RLIMIT_NPROC). */
+  processes: z.number().int().min(4).max(4_096).default(SANDBOX_LIMITS.processes),
+  /** Largest file a command may write, bytes (RLIMIT_FSIZE). */
+  fileSizeBytes: z.number().int().min(4_096).default(SANDBOX_LIMITS.fileSizeBytes),
+  /** Output kept per command, bytes; past it the command is killed. */
+  outputBytes: z.number().int().min(1_024).max(67_108_864).default(SANDBOX_LIMITS.outputBytes),
+});
+
+/** The coding model and its tasks (agent/coding/); on only when an OpenAI key is set. */
+export const CodingSchema = z.strictObject({
+  /** Repository seeds by name → a local folder copied for each task. `self` (the agent's own source) is always there. */
+  repos: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { error: "must be a short lowercase name" }), z.string().min(1)).default({}),
+  /** The target of a request that names none: a repo name, "workspace" or "memory". */
+  defaultTarget: z.string().min(1).default("self"),
+  /** Where task folders are made (each removed after its report). */
+  workDir: z.string().min(1).default(".clawdinator/tasks"),
+  /** Keep task folders after the report, for debugging. */
+  keepTasks: z.boolean().default(false),
+  /** Most coding-model calls in one task. */
+  maxSteps: z.number().int().min(1).max(100).default(24),
+  /** Most tokens (input + output) over one task. */
+  maxTokens: z.number().int().min(1_000).max(10_000_000).default(500_000),
+  /** `max_output_tokens` of each call. */
+  maxOutputTokens: z.number().int().min(256).max(128_000).default(8_000),
+  /** One whole task (model calls and commands), ms. */
+  taskTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /** Per model request, ms; the SDK's `timeout`. */
+  requestTimeoutMs: z.number().int().min(1).max(600_000).default(120_000),
+  /** Retries on 429, 5xx, timeouts and connection errors; the SDK's `maxRetries`. */
+  maxRetries: z.number().int().min(0).max(10).default(2),
+  /** Stream responses (SSE) instead of waiting for whole ones. */
+  stream: z.boolean().default(false),
+  sandbox: SandboxSchema.default(SandboxSchema.parse({})),
 });
 
 export const GithubAppSchema = z.strictObject({
@@ -217,6 +263,7 @@ export const ConfigSchema = z.strictObject({
   access: AccessSchema.default(AccessSchema.parse({})),
   rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
   memory: MemorySchema.default(MemorySchema.parse({})),
+  coding: CodingSchema.default(CodingSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -226,6 +273,7 @@ export type AccessConfig = z.infer<typeof AccessSchema>;
 export type RateLimitsConfig = z.infer<typeof RateLimitsSchema>;
 export type BrainConfig = z.infer<typeof BrainSchema>;
 export type GithubConfig = z.infer<typeof GithubSchema>;
+export type CodingConfig = z.infer<typeof CodingSchema>;
 
 /** Example values shown in error messages, by dotted field path. */
 export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
@@ -279,6 +327,15 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "rateLimits.perUser.perMinute": "6",
   "rateLimits.perChannel.burst": "20",
   "rateLimits.perChannel.perMinute": "30",
+  "coding.repos": '{ "clawdinators": "/var/lib/clawd/repos/clawdinators" }',
+  "coding.defaultTarget": '"self"',
+  "coding.workDir": '"/var/lib/clawd/tasks"',
+  "coding.maxSteps": "24",
+  "coding.maxTokens": "500000",
+  "coding.taskTimeoutMs": "600000",
+  "coding.sandbox.wallTimeMs": "60000",
+  "coding.sandbox.memoryBytes": "1073741824",
+  "coding.sandbox.processes": "64",
   "rateLimits.notice": '"Easy. Too many requests; try again in a minute."',
 };
 

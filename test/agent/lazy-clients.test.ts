@@ -2,7 +2,7 @@
 // run must not pay for discord.js, the Anthropic SDK, the AWS SDK or Pulumi (discord.js alone is
 // ~200 ms of start-up); this records what the real start command loads and checks it.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { chmod, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CLI, ROOT, run, withTempDir } from "../helpers/cli.ts";
@@ -12,6 +12,8 @@ const CLIENT_LIBRARIES = ["discord.js", "@discordjs", "@anthropic-ai/sdk", "@aws
 
 async function modulesLoadedBy(input: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   return withTempDir(async (dir) => {
+    // The coding sandbox (run as nobody when the test is root) must pass through the run's folder.
+    await chmod(dir, 0o711);
     const record = path.join(dir, "modules.txt");
     const result = await run(process.execPath, ["--import", RECORDER, CLI, "run"], {
       input,
@@ -36,5 +38,12 @@ describe("client libraries load only when their integration is configured", () =
     const modules = await modulesLoadedBy("status\n", { ANTHROPIC_API_KEY: "sk-ant-lazy-test" });
     assert.notDeepEqual(fromLibrary(modules, "@anthropic-ai/sdk"), [], "the recorder can see the SDK");
     assert.deepEqual(fromLibrary(modules, "discord.js"), []);
+  });
+
+  it("an OpenAI key loads the openai SDK for coding, and neither discord.js nor the Anthropic SDK", async () => {
+    const modules = await modulesLoadedBy("status\n", { OPENAI_API_KEY: "sk-openai-lazy-test" });
+    assert.notDeepEqual(fromLibrary(modules, "openai"), [], "the recorder can see the SDK");
+    assert.deepEqual(fromLibrary(modules, "discord.js"), []);
+    assert.deepEqual(fromLibrary(modules, "@anthropic-ai/sdk"), []);
   });
 });
