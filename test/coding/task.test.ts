@@ -9,7 +9,7 @@ import { codeCommand } from "../../agent/coding/command.ts";
 import { codeTaskTool } from "../../agent/coding/tool.ts";
 import { BUILTIN_COMMANDS } from "../../agent/commands/builtin.ts";
 import { InMemoryStore, makeBrain, message } from "../brain/harness.ts";
-import { alice, eve, startHarness, TEST_CHANNEL, type Harness } from "../discord/harness.ts";
+import { alice, eve, GUILD, startHarness, TEST_CHANNEL, type Harness } from "../discord/harness.ts";
 import { startAnthropicFake, reply as claude } from "../fakes/anthropic/server.ts";
 import { reply } from "../fakes/openai/server.ts";
 import { scriptGreeting, startCodingHarness, type CodingHarness } from "./harness.ts";
@@ -59,6 +59,18 @@ describe("coding tasks posted on Discord", () => {
     assert.deepEqual((await readdir(coding.seed)).sort(), [".git", "README.md", "hello.py"]);
     assert.deepEqual(await readdir(coding.workRoot), []);
     assert.equal(existsSync("/tmp/pwned-by-fsmonitor"), false);
+  });
+
+  it("as a slash command: deferred while the task runs, then the report edits the reply with the diff attached", async () => {
+    scriptGreeting(coding.openai);
+    const asked = discord.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "code", options: { request: "--repo demo add greet" } });
+    await discord.fake.waitFor(() => discord.fake.interactionReplies.some((r) => r.files.length > 0), 60_000, "the report on the interaction");
+    const replies = discord.fake.interactionReplies.filter((r) => r.interactionId === asked.id || r.token === asked.token);
+    assert.equal(replies[0]?.callbackType, 5, "deferred first");
+    const withFile = replies.find((r) => r.files.length > 0);
+    assert.ok(withFile && (withFile.kind === "edit" || withFile.kind === "followup"));
+    assert.match(withFile.files[0]?.filename ?? "", /\.patch$/);
+    assert.match(withFile.files[0]?.content ?? "", /^\+def greet\(name\):$/m);
   });
 
   it("a non-maintainer's request makes no model call and starts no sandbox", async () => {
