@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, chmod, chown, lchown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { access, chmod, chown, lchown, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
 import { text } from "node:stream/consumers";
 import { SANDBOX_LIMITS, type SandboxLimits } from "./limits.ts";
@@ -109,6 +109,8 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+type RootEntry = { readonly kind: "symlink"; readonly path: string; readonly target: string } | { readonly kind: "bind"; readonly path: string };
+
 export class SandboxRunner {
   readonly limits: SandboxLimits;
   /** Whether bwrap is dropped to `runAs` (the agent is root). */
@@ -119,6 +121,10 @@ export class SandboxRunner {
   private readonly insidePath: string;
   private readonly runAs: { uid: number; gid: number } | undefined;
   private readonly etcDir: string;
+  /** How /bin, /sbin, /lib, /lib64 appear inside: as the host has them (symlinks into /usr on Debian; NixOS's /bin holds sh). */
+  private readonly rootEntries: readonly RootEntry[];
+  /** The shell that runs each command (/bin/sh resolved, under a read-only path). */
+  private readonly shell: string;
   /** How many runs were started (tests check that a refused request started none). */
   runs = 0;
 
@@ -135,7 +141,11 @@ export class SandboxRunner {
     runAs: { uid: number; gid: number } | undefined;
     etcDir: string;
     limits: SandboxLimits;
+    rootEntries: readonly RootEntry[];
+    shell: string;
   }) {
+    this.rootEntries = fields.rootEntries;
+    this.shell = fields.shell;
     this.bwrap = fields.bwrap;
     this.prlimit = fields.prlimit;
     this.readOnly = fields.readOnly;
@@ -165,6 +175,15 @@ export class SandboxRunner {
     if (!readOnly.some((dir) => realPrlimit === dir || realPrlimit.startsWith(`${dir}/`))) {
       throw new SandboxUnavailableError(`prlimit at ${realPrlimit} is not under a read-only sandbox path (${readOnly.join(", ")})`);
     }
+    const under = (file: string): boolean => readOnly.some((dir) => file === dir || file.startsWith(`${dir}/`));
+    const rootEntries: RootEntry[] = [];
+    for (const entry of ["/bin", "/sbin", "/lib", "/lib64"]) {
+      const info = await lstat(entry).catch(() => undefined);
+      if (info?.isSymbolicLink()) rootEntries.push({ kind: "symlink", path: entry, target: await readlink(entry) });
+      else if (info?.isDirectory() && !under(entry)) rootEntries.push({ kind: "bind", path: entry });
+    }
+    const shell = await realpath("/bin/sh").catch(() => "");
+    if (!under(shell)) throw new SandboxUnavailableError(`/bin/sh (${shell || "missing"}) is not under a read-only sandbox path (${readOnly.join(", ")})`);
     const root = typeof process.getuid === "function" && process.getuid() === 0;
     const runAs = root ? (options.runAs ?? NOBODY) : undefined;
     // /etc/passwd and /etc/group naming the inside uid, so tools that look themselves up work.
@@ -180,6 +199,8 @@ export class SandboxRunner {
       runAs,
       etcDir,
       limits: { ...SANDBOX_LIMITS, ...options.limits },
+      rootEntries,
+      shell,
     });
   }
 
@@ -194,8 +215,8 @@ export class SandboxRunner {
     await chmod(dir, 0o700);
   }
 
-  /** The bwrap argument list for one run (exported for the bench and docs). */
-  argv(command: string, limits: SandboxLimits): string[] {
+  /** The bwrap argument list for one run. */
+  argv(workDir: string, command: string, limits: SandboxLimits): string[] {
     const args = [
       // fd 3: bwrap reports {"child-pid"} once started and {"exit-code"} once the command ended;
       // without an exit code it failed to build the sandbox (or we killed it).
@@ -215,11 +236,13 @@ export class SandboxRunner {
       String(INSIDE.gid),
     ];
     for (const dir of this.readOnly) args.push("--ro-bind", dir, dir);
-    // Debian and most distributions: /bin, /lib, /lib64, /sbin are symlinks into /usr.
-    args.push("--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64");
+    for (const entry of this.rootEntries) {
+      if (entry.kind === "symlink") args.push("--symlink", entry.target, entry.path);
+      else args.push("--ro-bind", entry.path, entry.path);
+    }
     args.push("--ro-bind", path.join(this.etcDir, "passwd"), "/etc/passwd", "--ro-bind", path.join(this.etcDir, "group"), "/etc/group");
     args.push("--proc", "/proc", "--dev", "/dev", "--size", String(limits.tmpBytes), "--tmpfs", "/tmp");
-    args.push("--bind", "WORKDIR", "/work", "--chdir", "/work");
+    args.push("--bind", workDir, "/work", "--chdir", "/work");
     args.push("--setenv", "PATH", this.insidePath, "--setenv", "HOME", "/work", "--setenv", "LANG", "C.UTF-8", "--setenv", "TMPDIR", "/tmp");
     args.push(
       "--",
@@ -231,7 +254,7 @@ export class SandboxRunner {
       `--nofile=${limits.openFiles}`,
       "--core=0",
       "--",
-      "/bin/sh",
+      this.shell,
       "-c",
       command,
     );
@@ -241,7 +264,7 @@ export class SandboxRunner {
   async run(options: RunOptions): Promise<SandboxResult> {
     const limits: SandboxLimits = { ...this.limits, ...options.limits };
     const workDir = path.resolve(options.workDir);
-    const args = this.argv(options.command, limits).map((arg) => (arg === "WORKDIR" ? workDir : arg));
+    const args = this.argv(workDir, options.command, limits);
     const started = performance.now();
     this.runs++;
     const child = spawn(this.bwrap, args, {
