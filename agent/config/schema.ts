@@ -92,8 +92,11 @@ export const CodingSchema = z.strictObject({
   maxTokens: z.number().int().min(1_000).max(10_000_000).default(500_000),
   /** `max_output_tokens` of each call. */
   maxOutputTokens: z.number().int().min(256).max(128_000).default(8_000),
-  /** One whole task (model calls and commands), ms. */
-  taskTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /**
+   * One whole task (model calls and commands), ms. Keep it under `brain.turnTimeoutMs` when Claude
+   * starts tasks (its code_task tool), or the turn ends before the report arrives.
+   */
+  taskTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(150_000),
   /** Per model request, ms; the SDK's `timeout`. */
   requestTimeoutMs: z.number().int().min(1).max(600_000).default(120_000),
   /** Retries on 429, 5xx, timeouts and connection errors; the SDK's `maxRetries`. */
@@ -332,7 +335,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "coding.workDir": '"/var/lib/clawd/tasks"',
   "coding.maxSteps": "24",
   "coding.maxTokens": "500000",
-  "coding.taskTimeoutMs": "600000",
+  "coding.taskTimeoutMs": "150000",
   "coding.sandbox.wallTimeMs": "60000",
   "coding.sandbox.memoryBytes": "1073741824",
   "coding.sandbox.processes": "64",
