@@ -1,5 +1,6 @@
+import { stat } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ASSET_ROOT } from "../assets.ts";
 import { SHIPPED_WORKSPACE } from "../brain/workspace.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
@@ -7,8 +8,15 @@ import type { MemoryStore } from "../memory/types.ts";
 import { makeWorkRoot, SandboxRunner } from "../sandbox/runner.ts";
 import { CodingService } from "./service.ts";
 
-/** The agent's own source tree: the `self` repository seed (a change to it is a patch, never applied). */
-export const SELF_REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * The agent's own source tree, the `self` repository seed (a change to it is a patch, never
+ * applied): the repository when the agent runs from its sources. The bundled artifact carries no
+ * sources, so there `self` is absent and a checkout is configured under `coding.repos`.
+ */
+async function selfRepo(): Promise<Record<string, string>> {
+  const isCheckout = (await stat(path.join(ASSET_ROOT, "agent", "main.ts")).catch(() => undefined))?.isFile() ?? false;
+  return isCheckout ? { self: path.resolve(ASSET_ROOT) } : {};
+}
 
 export interface OpenCodingOptions {
   readonly config: Config;
@@ -41,7 +49,7 @@ export async function openCoding({ config, apiKey, memory, log }: OpenCodingOpti
     coder,
     sandbox,
     workRoot,
-    repos: { self: SELF_REPO, ...coding.repos },
+    repos: { ...(await selfRepo()), ...coding.repos },
     defaultTarget: coding.defaultTarget,
     workspace: { dir: config.workspaceDir ?? SHIPPED_WORKSPACE, apply: config.workspaceDir !== undefined },
     memory,

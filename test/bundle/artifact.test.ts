@@ -101,7 +101,7 @@ describe("the agent artifact", () => {
     }
 
     it("each client library sits in a lazy chunk of its own, not in the entry", () => {
-      for (const library of ["discord.js", "@anthropic-ai/sdk"]) {
+      for (const library of ["discord.js", "@anthropic-ai/sdk", "openai"]) {
         const chunks = chunksOf(library);
         assert.notDeepEqual(chunks, [], `${library} is in the bundle`);
         assert.ok(!chunks.includes(ENTRY_FILE), `${library} is in the entry`);
