@@ -162,6 +162,10 @@ export async function bundle(options: BundleOptions = {}): Promise<BundleResult>
       splitting: true,
       format: "esm",
       platform: "node",
+      // Node ignores "module", but a package's ES build is the one a bundler should take: it
+      // tree-shakes, and a lazy import() of it keeps its named exports (checkDynamicImports).
+      // The AWS SDK v3 recommends exactly this for bundling.
+      mainFields: ["module", "main"],
       target: "node24",
       minify: true,
       // Error class names survive minification: pino logs an error's `type` from its constructor.
@@ -178,6 +182,7 @@ export async function bundle(options: BundleOptions = {}): Promise<BundleResult>
     if (failures.length === 0) throw error;
     throw new BundleError(`the agent artifact did not build:\n${failures.map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}: ` : ""}${m.text}`).join("\n")}`);
   }
+  checkDynamicImports(result.metafile);
   for (const dir of ASSET_DIRS) {
     await cp(path.join(ROOT, dir), path.join(outDir, dir), {
       recursive: true,
@@ -189,6 +194,30 @@ export async function bundle(options: BundleOptions = {}): Promise<BundleResult>
   const files = await listFiles(outDir);
   await checkArtifact(outDir, files);
   return { outDir, entry, metafile: result.metafile, files };
+}
+
+/**
+ * With code splitting, esbuild turns `await import("x")` of a CommonJS module into a chunk whose
+ * only export is `default` (evanw/esbuild#3245, open): `const { S3Client } = await import(
+ * "@aws-sdk/client-s3")` then gives undefined in the bundle while it works from sources. Such an
+ * import must fail the build, not the instance: import the package statically from a module of
+ * ours and import that module lazily (as agent/transport/discord.ts does for discord.js).
+ */
+function checkDynamicImports(metafile: esbuild.Metafile): void {
+  const broken: string[] = [];
+  for (const [importer, input] of Object.entries(metafile.inputs)) {
+    for (const target of input.imports) {
+      if (target.kind === "dynamic-import" && metafile.inputs[target.path]?.format === "cjs") {
+        broken.push(`${importer} imports ${target.original ?? target.path} (CommonJS: ${target.path}) with import()`);
+      }
+    }
+  }
+  if (broken.length > 0) {
+    throw new BundleError(
+      `a lazy import() of a CommonJS module yields only \`default\` in the split bundle (evanw/esbuild#3245):\n  ${broken.join("\n  ")}\n` +
+        "Import the package statically from a module of ours, and import() that module instead.",
+    );
+  }
 }
 
 /** Total bytes of the artifact's files, and the sum of each file gzipped (what a store or cache would hold compressed). */

@@ -141,4 +141,16 @@ describe("the bundle build refuses operator code", () => {
       });
     });
   }
+
+  it("fails on a lazy import() of a CommonJS module, which would yield only `default` in the split bundle", async () => {
+    await writeFile(path.join(dir, "legacy.cjs"), "exports.answer = 42;\n");
+    const entry = path.join(dir, "entry-cjs.ts");
+    await writeFile(entry, 'const { answer } = await import("./legacy.cjs");\nconsole.log(answer);\n');
+    await assert.rejects(bundle({ outDir: path.join(dir, "refused"), entry }), (error: unknown) => {
+      assert.ok(error instanceof BundleError, String(error));
+      assert.match(error.message, /import\(\) of a CommonJS module .*evanw\/esbuild#3245/);
+      assert.ok(error.message.includes("imports ./legacy.cjs"), error.message);
+      return true;
+    });
+  });
 });
