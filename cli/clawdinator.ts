@@ -55,6 +55,12 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import("./commands/bootstrap.ts"),
     ownHelp: true,
   },
+  fleet: {
+    summary: "the fleet's health: a status table of every instance, and the deploy health gate",
+    usage: "fleet status|wait-healthy [--help]",
+    load: () => import("./commands/fleet.ts"),
+    ownHelp: true,
+  },
 };
 
 function usageText(): string {

@@ -12,6 +12,8 @@ const ON_INSTANCE = {
   secretsDir: "/run/agenix",
   /** The hive mind's EFS mount (through the access point). */
   memoryDir: "/var/lib/clawdinator/memory",
+  /** Per-boot section files of the health report (tmpfs), shared by the boot service, the gateway and self-update. */
+  statusDir: "/run/clawdinator/status",
 } as const;
 
 /** Secret files the agent knows, and the config.json key that points at each once decrypted. */
@@ -32,8 +34,15 @@ export function ageIdentityParameterName(instance: string): string {
   return `/clawdinators/${instance}/age-identity`;
 }
 
+/** `status/CLAWDINATOR-<n>.json` in the bootstrap bucket: the health report, the one object an instance writes. */
+export function statusKey(instance: string): string {
+  return `status/${instance}.json`;
+}
+
 /** What the instance needs at boot that only the deployment knows. No secrets. */
 export interface BootFacts {
+  /** The bootstrap bucket: the bundle is read from it, the health report written to it. */
+  readonly bucket: string;
   readonly region: string;
   readonly fileSystemId: string;
   readonly accessPointId: string;
@@ -93,13 +102,14 @@ export async function planBundle(input: BundleInput): Promise<BundlePlan> {
   const staticObjects: BundleObject[] = [
     ...secretFiles.map((f) => object(`${prefix}secrets/${f.name}.age`, f.body, "application/octet-stream")),
     object(`${prefix}repos.json`, json(input.repos.map((r) => ({ name: r.name, url: r.url, ...(r.branch ? { branch: r.branch } : {}) }))), "application/json"),
-    object(`${prefix}config.json`, json(agentConfig(input)), "application/json"),
   ];
+  const configKey = `${prefix}config.json`;
   const bootKey = `${prefix}boot.json`;
   const manifestKey = `${prefix}manifest.json`;
   const render = (boot: BootFacts): BundleObject[] => {
+    const configObject = object(configKey, json(agentConfig(input, boot)), "application/json");
     const bootObject = object(bootKey, json(bootDocument(input, boot)), "application/json");
-    const contents = [...staticObjects, bootObject];
+    const contents = [...staticObjects, configObject, bootObject];
     const manifest = {
       version: 1,
       instance: input.instance,
@@ -107,15 +117,17 @@ export async function planBundle(input: BundleInput): Promise<BundlePlan> {
     };
     return [...contents, object(manifestKey, json(manifest), "application/json")];
   };
-  return { prefix, keys: [...staticObjects.map((o) => o.key), bootKey, manifestKey], render };
+  return { prefix, keys: [...staticObjects.map((o) => o.key), configKey, bootKey, manifestKey], render };
 }
 
 /** The agent's config (the shape of agent/config/schema.ts): paths only, never secret values. */
-export function agentConfig(input: Pick<BundleInput, "instance" | "secrets" | "agent">): Record<string, unknown> {
+export function agentConfig(input: Pick<BundleInput, "instance" | "secrets" | "agent">, boot?: Pick<BootFacts, "bucket" | "region">): Record<string, unknown> {
   const config: Record<string, unknown> = {
     instance: input.instance,
     memoryDir: ON_INSTANCE.memoryDir,
     secretsFromEnv: false,
+    // Where the gateway publishes its health report (status/<instance>.json).
+    ...(boot ? { status: { bucket: boot.bucket, region: boot.region, factsDir: ON_INSTANCE.statusDir } } : {}),
     ...(input.agent.logLevel ? { logLevel: input.agent.logLevel } : {}),
     ...(input.agent.models ? { models: input.agent.models } : {}),
     ...(input.agent.endpoints ? { endpoints: input.agent.endpoints } : {}),

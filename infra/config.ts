@@ -129,6 +129,20 @@ const InstanceConfigSchema = z
     /** Unset: one of the fleet's subnets, by instance number. */
     subnetId: subnetId.optional(),
     /**
+     * The deploy health gate: after the instance is (re)created, `pulumi up` waits for it to report
+     * healthy (`clawdinator fleet wait-healthy`) and fails, naming the reason, when it does not.
+     */
+    healthGate: z
+      .strictObject({
+        /** @default true */
+        enabled: z.boolean().default(true),
+        /** How long a new instance has to boot and connect. @default 15 */
+        timeoutMinutes: z.int().min(1).max(120).default(15),
+        /** The command that runs the CLI on the deploying machine, from the project folder. @default "node cli/clawdinator.ts" */
+        cli: z.string().min(1).default("node cli/clawdinator.ts"),
+      })
+      .default({ enabled: true, timeoutMinutes: 15, cli: "node cli/clawdinator.ts" }),
+    /**
      * The age identity (`AGE-SECRET-KEY-1...`) that decrypts this instance's secrets; goes to SSM only.
      * An age-keygen file is accepted whole; what the program gets is its one key line.
      */
@@ -190,6 +204,10 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   instanceType: "t3.small",
   rootVolumeGiB: "30",
   subnetId: "subnet-0123456789abcdef0",
+  healthGate: `'{"enabled":true,"timeoutMinutes":15}'`,
+  "healthGate.enabled": "true",
+  "healthGate.timeoutMinutes": "15",
+  "healthGate.cli": "clawdinator",
   ageIdentity: "\"$(cat clawdinator-1.agekey)\"",
   secretsDir: "secrets",
   secrets: `'["discord-token","anthropic-api-key"]'`,

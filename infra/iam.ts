@@ -72,11 +72,16 @@ export interface InstancePolicyInput {
   readonly region: string;
   readonly fileSystemArn: string;
   readonly accessPointArn: string;
+  /** Its health report, `status/CLAWDINATOR-<n>.json`: the one object it may write. */
+  readonly statusKey: string;
+  /** The release the fleet pins for in-place updates, `release/current.json`: read only. */
+  readonly releaseKey: string;
 }
 
 /**
- * An instance reads its own bootstrap prefix and its own age identity, and mounts the hive mind
- * through its access point. Nothing else: no other prefix, no other parameter, no SSM sessions.
+ * An instance reads its own bootstrap prefix, its own age identity and the fleet's release pin,
+ * writes its own health report, and mounts the hive mind through its access point. Nothing else:
+ * no other prefix, no other parameter, no other object to write, no SSM sessions.
  */
 export function instancePolicy(input: InstancePolicyInput): PolicyDocument {
   const prefix = asKeyPrefix(input.bootstrapPrefix);
@@ -111,6 +116,9 @@ export function instancePolicy(input: InstancePolicyInput): PolicyDocument {
         Resource: input.fileSystemArn,
         Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": input.accessPointArn } },
       },
+      // One exact key each: no wildcard, so an instance can neither forge another's health nor write its own bundle.
+      { Sid: "WriteOwnStatus", Effect: "Allow", Action: "s3:PutObject", Resource: `${input.bootstrapBucketArn}/${input.statusKey}` },
+      { Sid: "ReadFleetRelease", Effect: "Allow", Action: "s3:GetObject", Resource: `${input.bootstrapBucketArn}/${input.releaseKey}` },
     ],
   };
 }

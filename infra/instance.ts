@@ -6,10 +6,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createBundleObjects } from "./bootstrap.ts";
 import type { InstanceConfig } from "./config.ts";
-import { bootstrapPrefix, planBundle, type BootFacts } from "./bundle.ts";
+import { bootstrapPrefix, planBundle, statusKey, type BootFacts } from "./bundle.ts";
 import type { FleetOutputName } from "./fleet.ts";
+import { createHealthGate } from "./health-gate.ts";
 import { ec2TrustPolicy, instancePolicy } from "./iam.ts";
-import { INSTANCE_TAG } from "./invariants.ts";
+import { INSTANCE_TAG, RELEASE_KEY } from "./invariants.ts";
 import { createAgeIdentityParameter } from "./secrets.ts";
 import { checkInstanceArchitecture, qualifiedStackName } from "./stacks.ts";
 
@@ -48,15 +49,25 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
       .all([fleet<string>("bootstrapBucketArn"), parameter.arn, fleet<string>("secretsKeyArn"), fleet<string>("efsArn"), fleet<string>("efsAccessPointArn")])
       .apply(([bootstrapBucketArn, ageIdentityParameterArn, secretsKeyArn, fileSystemArn, accessPointArn]) =>
         JSON.stringify(
-          instancePolicy({ bootstrapBucketArn, bootstrapPrefix: plan.prefix, ageIdentityParameterArn, secretsKeyArn, region, fileSystemArn, accessPointArn }),
+          instancePolicy({
+            bootstrapBucketArn,
+            bootstrapPrefix: plan.prefix,
+            ageIdentityParameterArn,
+            secretsKeyArn,
+            region,
+            fileSystemArn,
+            accessPointArn,
+            statusKey: statusKey(instance),
+            releaseKey: RELEASE_KEY,
+          }),
         ),
       ),
   });
   const profile = new aws.iam.InstanceProfile("profile", { role: role.name, tags });
 
   const boot: pulumi.Output<BootFacts> = pulumi
-    .all([fleet<string>("efsId"), fleet<string>("efsAccessPointId")])
-    .apply(([fileSystemId, accessPointId]) => ({ region, fileSystemId, accessPointId }));
+    .all([bootstrapBucket, fleet<string>("efsId"), fleet<string>("efsAccessPointId")])
+    .apply(([bucket, fileSystemId, accessPointId]) => ({ bucket, region, fileSystemId, accessPointId }));
   const bundle = createBundleObjects(plan, bootstrapBucket, boot, tags);
 
   const subnetIds = fleet<string[]>("subnetIds");
@@ -88,8 +99,13 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
     },
   );
 
+  const gate = config.healthGate.enabled
+    ? createHealthGate({ instance, server, bucket: bootstrapBucket, region, rootDir, timeoutMinutes: config.healthGate.timeoutMinutes, cli: config.healthGate.cli })
+    : undefined;
+
   const bootstrapUri = pulumi.interpolate`s3://${bootstrapBucket}/${plan.prefix}`;
   return {
+    ...(gate ? { healthGate: gate.stdout } : {}),
     instance,
     instanceId: server.id,
     amiId: server.ami,
@@ -100,6 +116,7 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
     ageIdentityParameter: parameter.name,
     roleArn: role.arn,
     nextSteps: pulumi.interpolate`${instance} boots from ${server.ami} and pulls ${bootstrapUri}.
+  Its health:            clawdinator fleet status --bucket ${bootstrapBucket} --region ${region}
   Watch its boot:        aws ec2 get-console-output --latest --instance-id ${server.id} --region ${region} --output text
   Repair its bundle:     pulumi stack output --json > outputs.json && clawdinator bootstrap upload --instance ${instance} --outputs outputs.json
   Rotate its identity:   age-keygen -o new.agekey, re-encrypt the secrets to it, pulumi config set --secret ageIdentity "$(cat new.agekey)", pulumi up

@@ -311,8 +311,9 @@ export interface InstanceScope {
 }
 
 /**
- * An instance role's policy reaches only its own things: objects under `bootstrap/<instance>/`, a
- * listing conditioned on that prefix, the parameter under `/clawdinators/<instance>/`, KMS only
+ * An instance role's policy reaches only its own things: objects under `bootstrap/<instance>/` (and
+ * the fleet's release pin) to read, its own `status/<instance>.json` to write and nothing else to
+ * write, a listing conditioned on that prefix, the parameter under `/clawdinators/<instance>/`, KMS only
  * via SSM for that parameter, and EFS only through an access point.
  */
 export function instancePolicyScoped(document: PolicyDocument, scope: InstanceScope): string[] {
@@ -326,7 +327,13 @@ export function instancePolicyScoped(document: PolicyDocument, scope: InstanceSc
     for (const resource of strings(s.Resource)) {
       const s3 = /^arn:aws[\w-]*:s3:::([^/]+)(\/(.*))?$/.exec(resource);
       if (s3) {
-        if (s3[2] !== undefined && !(s3[3] ?? "").startsWith(prefix)) problems.push(`${label}: ${resource} reaches beyond ${prefix}`);
+        if (s3[2] !== undefined) {
+          const key = s3[3] ?? "";
+          for (const action of strings(s.Action).filter((a) => a.startsWith("s3:") && a !== "s3:ListBucket")) {
+            const allowed = objectScope(action, scope.instance);
+            if (!allowed.accepts(key)) problems.push(`${label}: ${action} on ${resource} reaches beyond ${allowed.description}`);
+          }
+        }
         if (s3[2] === undefined) {
           const prefixes = strings(s.Condition?.StringLike?.["s3:prefix"]);
           if (prefixes.length === 0 || prefixes.some((p) => !p.startsWith(prefix))) problems.push(`${label}: listing ${resource} must be conditioned on s3:prefix ${prefix}`);
@@ -350,10 +357,28 @@ export function instancePolicyScoped(document: PolicyDocument, scope: InstanceSc
   return problems;
 }
 
+/** The fleet's release pin that self-update reads (infra/release.ts writes it). */
+export const RELEASE_KEY = "release/current.json";
+
+/** Which object keys an instance may reach with an S3 object action. */
+function objectScope(action: string, instance: string): { accepts: (key: string) => boolean; description: string } {
+  const prefix = `bootstrap/${instance}/`;
+  const status = `status/${instance}.json`;
+  switch (action) {
+    case "s3:PutObject":
+      return { accepts: (key) => key === status, description: `its own health report ${status}` };
+    case "s3:GetObject":
+      return { accepts: (key) => key.startsWith(prefix) || key === RELEASE_KEY, description: `${prefix} and ${RELEASE_KEY}` };
+    default:
+      return { accepts: (key) => key.startsWith(prefix), description: prefix };
+  }
+}
+
 const INSTANCE_ACTIONS: ReadonlySet<string> = new Set([
   "s3:ListBucket",
   "s3:GetObject",
   "s3:GetObjectVersion",
+  "s3:PutObject",
   "ssm:GetParameter",
   "kms:Decrypt",
   "elasticfilesystem:ClientMount",
@@ -386,7 +411,7 @@ export const STACK_RULES: ReadonlyArray<Invariant<StackCheck>> = [
   },
   {
     name: "instance-role-scoped",
-    description: "An instance role reaches only its own bootstrap prefix, parameter and EFS access point.",
+    description: "An instance role reaches only its own bootstrap prefix, parameter, EFS access point and health report (the one object it may write).",
     check: instanceRolesScoped,
   },
 ];

@@ -238,6 +238,19 @@ export const MemorySchema = z.strictObject({
   maxBytes: z.number().int().min(1_024).max(64 * 1_048_576).default(MEMORY_DEFAULTS.maxBytes),
 });
 
+export const StatusReportSchema = z.strictObject({
+  /** The bootstrap bucket: the report goes to `status/<instance>.json` there. Unset: kept locally only. */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }).optional(),
+  /** The bucket's region; unset: AWS_REGION. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "must be an AWS region name" }).optional(),
+  /** Another S3 endpoint (an emulator). */
+  endpoint: httpUrl.optional(),
+  /** How often the gateway re-publishes its report; `clawdinator fleet status` calls a report older than 3 intervals stale. */
+  heartbeatSeconds: z.number().int().min(10).max(3_600).default(60),
+  /** Local folder of the report's sections (one per writing process); tmpfs on an instance. */
+  factsDir: z.string().min(1).default(".clawdinator/status"),
+});
+
 export const ConfigSchema = z.strictObject({
   /** `CLAWDINATOR-<n>`: the instance's name on Discord, in memory notes and in AWS tags. */
   instance: z
@@ -267,6 +280,7 @@ export const ConfigSchema = z.strictObject({
   rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
   memory: MemorySchema.default(MemorySchema.parse({})),
   coding: CodingSchema.default(CodingSchema.parse({})),
+  status: StatusReportSchema.default(StatusReportSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -309,6 +323,11 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "endpoints.github": '"https://github.example.com/api/v3"',
   "models.voice": '"claude-sonnet-5-5"',
   "models.code": '"gpt-5-codex"',
+  "status.bucket": '"clawdinator-bootstrap-0123abcd"',
+  "status.region": '"eu-central-1"',
+  "status.endpoint": '"http://127.0.0.1:4568"',
+  "status.heartbeatSeconds": "60",
+  "status.factsDir": '"/run/clawdinator/status"',
   "brain.maxSteps": "8",
   "brain.contextMessages": "20",
   "brain.contextChars": "24000",

@@ -81,7 +81,7 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
   const region = options.get("region") ?? settings["aws:region"] ?? io.env.AWS_REGION;
   if (!region) throw new UsageError(`no region: pass --region or set aws:region in ${stackFile}`);
   checkRegion(region, regionFrom);
-  const boot: BootFacts = { region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId") };
+  const boot: BootFacts = { bucket, region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId") };
 
   const secretsDir = path.resolve(path.dirname(stackFile), options.get("secrets-dir") ?? settings.secretsDir);
   let objects;

@@ -13,6 +13,8 @@ export const ACCOUNT = "123456789012";
 export const REGION = "eu-central-1";
 export const DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ccccccccccccccc3"];
 export const DEFAULT_VPC = "vpc-0123456789abcdef0";
+/** What EC2 answers for an instance's launch time (the health gate reads it). */
+export const LAUNCH_TIME = "2026-12-02T06:00:00.000Z";
 /** A syntactically valid age identity that opens nothing. */
 export const TEST_AGE_IDENTITY = `AGE-SECRET-KEY-1${"QQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQ".slice(0, 58)}`;
 export const FIXTURE_SECRETS_DIR = path.join(ROOT, "test/infra/fixtures/secrets");
@@ -149,6 +151,7 @@ async function runCaptured(options: RunOptions): Promise<StackRun & { error?: un
         if (options.failingInvokes?.includes(args.token)) throw new Error(`${args.token}: no matching EC2 VPC found`);
         if (args.token === "aws:ec2/getVpc:getVpc") return { id: DEFAULT_VPC, cidrBlock: "172.31.0.0/16", default: true };
         if (args.token === "aws:ec2/getSubnets:getSubnets") return { id: REGION, ids: [...DEFAULT_SUBNETS].reverse() };
+        if (args.token === "aws:ec2/getInstance:getInstance") return { id: args.inputs.instanceId, instanceId: args.inputs.instanceId, launchTime: LAUNCH_TIME };
         throw new Error(`unexpected invoke ${args.token}`);
       },
     },

@@ -154,6 +154,25 @@ describe("the policy pack", () => {
       "instance-role-scoped",
       () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replaceAll("parameter/clawdinators/CLAWDINATOR-1/", "parameter/clawdinators/CLAWDINATOR-2/") })),
     ],
+    [
+      "an instance role that may write every instance's health report",
+      "instance-role-scoped",
+      () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replace("status/CLAWDINATOR-1.json", "status/*") })),
+    ],
+    [
+      "an instance role that may write another instance's health report",
+      "instance-role-scoped",
+      () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replace("status/CLAWDINATOR-1.json", "status/CLAWDINATOR-2.json") })),
+    ],
+    [
+      "an instance role that may write its own bootstrap bundle",
+      "instance-role-scoped",
+      () =>
+        edited(program, named(TYPES.rolePolicy, "access"), (i) => ({
+          ...i,
+          policy: String(i.policy).replace(/"s3:PutObject","Resource":"([^"]+)\/status\/CLAWDINATOR-1\.json"/, '"s3:PutObject","Resource":"$1/bootstrap/CLAWDINATOR-1/*"'),
+        })),
+    ],
     ["a bucket without its public access block", "buckets-hardened", () => program.filter((r) => !(r.type === TYPES.publicAccessBlock && r.name === "imagesPublicAccess"))],
     ["a bucket with public policies allowed", "buckets-hardened", () => edited(program, named(TYPES.publicAccessBlock, "bootstrapPublicAccess"), (i) => ({ ...i, blockPublicPolicy: false }))],
     ["a bucket without encryption", "buckets-hardened", () => program.filter((r) => !(r.type === TYPES.bucketEncryption && r.name === "bootstrapEncryption"))],

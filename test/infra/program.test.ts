@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ConfigSchema } from "../../agent/config/schema.ts";
 import { checkAll, instancePolicyScoped, parsePolicyDocument, TYPES, type PolicyDocument } from "../../infra/invariants.ts";
-import { fleetConfig, instanceConfig, only, ofType, REGION, runStack, TEST_AGE_IDENTITY, type CapturedResource, type StackRun } from "./harness.ts";
+import { ROOT } from "../helpers/cli.ts";
+import { fleetConfig, instanceConfig, LAUNCH_TIME, only, ofType, REGION, runStack, TEST_AGE_IDENTITY, type CapturedResource, type StackRun } from "./harness.ts";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const AGE_KEY = "clawdinators:ageIdentity";
@@ -167,7 +168,15 @@ describe("the clawdinator-<n> stacks under mocks", () => {
           parameterArn,
           String(fleet.outputs.secretsKeyArn),
           String(fleet.outputs.efsArn),
+          `${String(fleet.outputs.bootstrapBucketArn)}/status/${instance}.json`,
+          `${String(fleet.outputs.bootstrapBucketArn)}/release/current.json`,
         ].sort(),
+      );
+      const writes = document.Statement.filter((s) => [s.Action].flat().some((a) => a === "s3:PutObject"));
+      assert.deepEqual(
+        writes.flatMap((s) => [s.Resource].flat()),
+        [`${String(fleet.outputs.bootstrapBucketArn)}/status/${instance}.json`],
+        "the instance writes its own health report and nothing else",
       );
       const other = instance === "CLAWDINATOR-1" ? "CLAWDINATOR-2" : "CLAWDINATOR-1";
       assert.ok(!JSON.stringify(document).includes(other), `${instance}'s policy mentions ${other}`);
@@ -217,6 +226,36 @@ describe("the clawdinator-<n> stacks under mocks", () => {
       }
       assert.ok(manifest.objects.some((o) => o.key === "secrets/discord-token.age"));
     }
+  });
+
+  it("gates each instance stack on its health: a local.Command triggered by the instance id and image, running wait-healthy", () => {
+    for (const [instance, run] of instances) {
+      const server = only(run, TYPES.instance);
+      const gate = only(run, "command:local:Command");
+      assert.equal(gate.name, `${instance}-healthGate`);
+      assert.deepEqual(gate.inputs.triggers, [server.id, server.state.ami ?? server.inputs.ami]);
+      assert.equal(gate.inputs.triggers && (gate.inputs.triggers as unknown[])[1], fleet.outputs.amiId);
+      assert.equal(gate.inputs.dir, ROOT);
+      assert.equal(
+        gate.inputs.create,
+        `node cli/clawdinator.ts fleet wait-healthy ${instance} --boot-after ${LAUNCH_TIME} --instance-id ${server.id} --timeout 15m ` +
+          `--bucket ${String(fleet.outputs.bootstrapBucket)} --region ${REGION}`,
+      );
+      assert.deepEqual(run.options.get(`command:local:Command::${instance}-healthGate`)?.dependsOn, 1, "runs after the instance exists");
+      assert.ok(run.invokes.includes("aws:ec2/getInstance:getInstance"), "reads the instance's launch time");
+    }
+  });
+
+  it("can turn the gate off, and its timeout and CLI are configurable", async () => {
+    const off = await runStack({ stack: "clawdinator-3", config: instanceConfig({ "clawdinators:healthGate": { enabled: false } }), secretKeys: [AGE_KEY], fleetOutputs: fleet.outputs });
+    assert.equal(ofType(off, "command:local:Command").length, 0);
+    const slow = await runStack({
+      stack: "clawdinator-3",
+      config: instanceConfig({ "clawdinators:healthGate": { timeoutMinutes: 40, cli: "npx clawdinator" } }),
+      secretKeys: [AGE_KEY],
+      fleetOutputs: fleet.outputs,
+    });
+    assert.match(String(only(slow, "command:local:Command").inputs.create), /^npx clawdinator fleet wait-healthy CLAWDINATOR-3 .* --timeout 40m /);
   });
 
   it("outputs what an operator needs: instance id, AMI, EFS, bootstrap prefix and next steps", () => {

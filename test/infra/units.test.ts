@@ -28,6 +28,8 @@ const INSTANCE_INPUT = {
   region: "eu-west-1",
   fileSystemArn: "arn:aws:elasticfilesystem:eu-west-1:1:file-system/fs-1",
   accessPointArn: "arn:aws:elasticfilesystem:eu-west-1:1:access-point/fsap-1",
+  statusKey: "status/CLAWDINATOR-9.json",
+  releaseKey: "release/current.json",
 };
 
 describe("policy documents", () => {
@@ -99,7 +101,7 @@ describe("instance type and image architecture", () => {
 
 describe("the bundle plan", () => {
   const input = { instance: "CLAWDINATOR-4", secretsDir: FIXTURE_SECRETS_DIR, secrets: ["discord-token", "openai-api-key"], repos: [], agent: {} };
-  const boot = { region: "eu-west-1", fileSystemId: "fs-1", accessPointId: "fsap-1" };
+  const boot = { bucket: "boot", region: "eu-west-1", fileSystemId: "fs-1", accessPointId: "fsap-1" };
 
   it("renders deterministically, manifest last, with each object's SHA-256", async () => {
     const plan = await planBundle(input);

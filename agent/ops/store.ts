@@ -1,0 +1,79 @@
+// The few S3 operations the fleet's health reports and release pin need, behind a small interface
+// so the decisions are tested without a network. The real one is the AWS SDK v3, loaded only when
+// a bucket is configured; its endpoint is configurable (tests use s3rver on 127.0.0.1).
+import type { S3Client } from "@aws-sdk/client-s3";
+
+export interface ObjectStore {
+  /** The bucket, for messages. */
+  readonly bucket: string;
+  put(key: string, body: string): Promise<void>;
+  /** The object's text, or undefined when there is no such object. */
+  get(key: string): Promise<string | undefined>;
+  /** Every key under `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  close(): void;
+}
+
+export interface S3StoreOptions {
+  readonly bucket: string;
+  readonly region: string;
+  /** Another endpoint (an emulator, another partition); path-style addressing then. */
+  readonly endpoint?: string;
+  /** Unset: the SDK's default chain (the instance role on EC2). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export async function openS3Store(options: S3StoreOptions): Promise<ObjectStore> {
+  const { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey } = await import("@aws-sdk/client-s3");
+  const client: S3Client = new S3Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  const { bucket } = options;
+  return {
+    bucket,
+    async put(key, body) {
+      // A string body is sent whole (not aws-chunked), with the SDK's default CRC32 checksum.
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", ServerSideEncryption: "AES256" }));
+    },
+    async get(key) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return (await response.Body?.transformToString("utf8")) ?? "";
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error instanceof Error && error.name === "NoSuchKey")) return undefined;
+        throw error;
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    close() {
+      client.destroy();
+    },
+  };
+}
+
+/** An in-memory store (a local run without a bucket, and unit tests of the decisions). */
+export class MemoryObjectStore implements ObjectStore {
+  readonly bucket = "memory";
+  readonly objects = new Map<string, string>();
+  async put(key: string, body: string): Promise<void> {
+    this.objects.set(key, body);
+  }
+  async get(key: string): Promise<string | undefined> {
+    return this.objects.get(key);
+  }
+  async list(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  close(): void {}
+}
