@@ -56,8 +56,8 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     ownHelp: true,
   },
   fleet: {
-    summary: "the fleet's health: a status table of every instance, and the deploy health gate",
-    usage: "fleet status|wait-healthy [--help]",
+    summary: "the fleet's health (status table, deploy health gate) and self-deploy of a new instance (spawn)",
+    usage: "fleet status|wait-healthy|spawn [--help]",
     load: () => import("./commands/fleet.ts"),
     ownHelp: true,
   },

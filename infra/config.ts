@@ -65,6 +65,12 @@ const FleetConfigSchema = z.strictObject({
   /** Unset: the region's default VPC and its default subnets. */
   network: NetworkSchema.optional(),
   efs: EfsSchema.default(EfsSchema.parse({})),
+  /**
+   * What `clawdinator fleet spawn <n>` writes into a new instance's stack file (instanceType,
+   * secrets, repos, agent, healthGate, ...): keys of an instance stack, checked against the
+   * instance schema when spawn uses them.
+   */
+  instanceDefaults: z.record(z.string().regex(/^[a-zA-Z][\w]*$/, { error: "must be an instance stack key" }), z.unknown()).default({}),
   tags,
 });
 
@@ -200,6 +206,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   "efs.rootDirectory": "/hive-mind",
   "efs.throughputMode": "elastic",
   tags: `'{"team":"maintainers"}'`,
+  instanceDefaults: `'{"instanceType":"t3.small","secrets":["discord-token","anthropic-api-key"]}'`,
   fleetStack: "fleet",
   instanceType: "t3.small",
   rootVolumeGiB: "30",

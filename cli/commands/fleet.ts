@@ -1,5 +1,5 @@
 // `clawdinator fleet status|wait-healthy|spawn`: the fleet's health as the instances report it
-// (status/CLAWDINATOR-<n>.json in the bootstrap bucket) and the deploy health gate.
+// (status/CLAWDINATOR-<n>.json in the bootstrap bucket), the deploy health gate, and self-deploy.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fleetStatus, formatFleetTable, HealthGateError, waitHealthy } from "../../agent/ops/health.ts";
@@ -12,6 +12,8 @@ const HELP = `usage: clawdinator fleet <action> [options]
   status [--json]                       every instance: image, revision, healthy, heartbeat age, last error
   wait-healthy CLAWDINATOR-<n> --boot-after TIME [--instance-id i-…] [--timeout 15m]
                                         wait until that instance reports healthy (the deploy health gate)
+  spawn <n> [--replace] [--age-identity FILE]
+                                        write Pulumi.clawdinator-<n>.yaml from the fleet's instanceDefaults and pulumi up
 
 Where the reports are (status, wait-healthy):
   --bucket NAME         the bootstrap bucket (or CLAWDINATOR_STATUS_BUCKET, or --outputs)
@@ -32,6 +34,11 @@ export const command: CliCommand = {
     }
     if (action === "status") return status(rest, io);
     if (action === "wait-healthy") return waitHealthyCommand(rest, io);
+    if (action === "spawn") {
+      // Its own module: it loads Pulumi's Automation API, which status never needs.
+      const { spawnCommand } = await import("./fleet-spawn.ts");
+      return spawnCommand(rest, io);
+    }
     throw new UsageError(`unknown fleet action "${action}"; run: clawdinator fleet status`);
   },
 };

@@ -163,7 +163,7 @@ describe("documented examples", () => {
       // `list[]` is the example of one element of a list.
       const element = key.endsWith("[]");
       const [top = "", ...rest] = key.replace(/\[\]$/, "").split(".");
-      const instanceKeys = ["fleetStack", "instanceType", "rootVolumeGiB", "subnetId", "secretsDir", "secrets", "repos", "agent"];
+      const instanceKeys = ["fleetStack", "instanceType", "rootVolumeGiB", "subnetId", "healthGate", "secretsDir", "secrets", "repos", "agent"];
       const stack = instanceKeys.includes(top) ? "clawdinator-1" : "fleet";
       const base =
         stack === "fleet"
