@@ -16,6 +16,7 @@ import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
 import type { MemoryStore } from "./memory/types.ts";
+import type { GatewayReporter } from "./ops/gateway-report.ts";
 import { startRouting } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { ShellTransport } from "./transport/shell.ts";
@@ -78,7 +79,18 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   const coding = await createCoding(config, secrets, memory.store, log);
   const commands: readonly Command[] = [...BUILTIN_COMMANDS, codeCommand(coding.service, coding.status.detail)];
 
-  const transport = await createTransport(config, secrets, io, log, commands);
+  // The health report (status/<instance>.json), on an instance only: `status.bucket` is set there.
+  const { startGatewayReport } = await import("./ops/gateway-report.ts");
+  const report = await startGatewayReport({
+    config,
+    secrets,
+    version: VERSION,
+    transport: secrets.discordToken ? "discord" : "shell",
+    log: log.child({ component: "status" }),
+    env: io.env,
+  });
+
+  const transport = await createTransport(config, secrets, io, log, commands, report);
   // Log lines and the shell's prompt share the terminal: each line is written above the prompt.
   if (transport instanceof ShellTransport) sink.around = (write) => transport.aboveThePrompt(write);
   // `status` is read lazily by the brain's status tool, after it exists.
@@ -91,6 +103,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     status: () => status(),
     scrub: (text) => sink.scrub(text),
     coding: coding.service,
+    ...(report ? { onModelFailure: (error: unknown) => report.error("model", error) } : {}),
   });
   const status = (): StatusReport => ({
     instance: config.instance,
@@ -101,7 +114,15 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     integrations: integrationStatus(config, secrets, brain, transport, memory, coding.status),
   });
 
-  await startRouting({ transport, config, commands, brain, log, status });
+  try {
+    await startRouting({ transport, config, commands, brain, log, status });
+  } catch (error) {
+    // The reason goes in the report before the process exits (a rejected token, a login timeout).
+    const code = error !== null && typeof error === "object" && "code" in error && typeof error.code === "string" ? error.code : "start-failed";
+    await report?.stop({ state: "disconnected", reason: code });
+    throw error;
+  }
+  if (transport.name !== "discord") report?.state("connected");
   log.info({ transport: transport.name, config: source }, "online");
 
   const aborted = new Promise<void>((resolve) => {
@@ -111,13 +132,21 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   await Promise.race([transport.finished, aborted]);
   await transport.stop();
   sink.around = undefined;
+  await report?.stop();
   // Gists of the last answers may still be on their way to the hive mind.
   await brain.flush?.();
   log.info({ uptimeMs: Date.now() - startedAt.getTime() }, "stopped");
 }
 
 /** Discord when a token is set (discord.js, ~200 ms to load, is imported only then), the shell otherwise. */
-async function createTransport(config: Config, secrets: Secrets, io: AgentIo, log: Logger, commands: readonly Command[]): Promise<Transport> {
+async function createTransport(
+  config: Config,
+  secrets: Secrets,
+  io: AgentIo,
+  log: Logger,
+  commands: readonly Command[],
+  report: GatewayReporter | undefined,
+): Promise<Transport> {
   if (secrets.discordToken) {
     const { DiscordTransport } = await import("./transport/discord.ts");
     const { users, roles } = config.access.maintainers;
@@ -134,6 +163,7 @@ async function createTransport(config: Config, secrets: Secrets, io: AgentIo, lo
       instance: config.instance,
       commands,
       log: log.child({ component: "discord" }),
+      ...(report ? { onStateChange: (state: "connected" | "disconnected", reason: string | null) => report.state(state, reason) } : {}),
     });
   }
   return new ShellTransport({

@@ -55,6 +55,12 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import("./commands/bootstrap.ts"),
     ownHelp: true,
   },
+  "self-update": {
+    summary: "switch this host to the release the fleet pins; roll back if the gateway is not healthy after (the timer runs it)",
+    usage: "self-update [--config FILE] [--health-timeout 5m] [--help]",
+    load: () => import("./commands/self-update.ts"),
+    ownHelp: true,
+  },
   fleet: {
     summary: "the fleet's health (status table, deploy health gate) and self-deploy of a new instance (spawn)",
     usage: "fleet status|wait-healthy|spawn [--help]",

@@ -31,6 +31,7 @@ const ASSET_EXTENSIONS = new Set([".md", ".json"]);
 const OPERATOR_COMMANDS: ReadonlyMap<string, string> = new Map([
   [path.join(ROOT, "cli/commands/image.ts"), "image"],
   [path.join(ROOT, "cli/commands/bootstrap.ts"), "bootstrap"],
+  [path.join(ROOT, "cli/commands/fleet-spawn.ts"), "fleet spawn"],
 ]);
 const OPERATOR_STUB = path.join(ROOT, "cli/operator-only.ts");
 const PACKAGE_JSON = path.join(ROOT, "package.json");

@@ -55,6 +55,8 @@ export interface ClaudeBrainOptions {
   readonly random?: () => number;
   /** Removes known secret values from text bound for shared memory (the log sink's scrubber). */
   readonly scrub?: (text: string) => string;
+  /** Told the error of every model call that failed for good (the health report keeps its class). */
+  readonly onModelFailure?: (error: unknown) => void;
 }
 
 /** Conversations kept in process at once; the idlest is forgotten first (its gists stay in memory). */
@@ -170,6 +172,7 @@ export class ClaudeBrain implements Brain {
         const failure = describeModelFailure(error, { ...limits, baseURL: this.options.baseURL });
         if (!failure) throw error;
         log.warn({ err: error, failure: failure.code, status: failure.status, steps }, "model call failed after retries");
+        this.options.onModelFailure?.(error);
         return { text: failure.userMessage };
       }
       usage.input += response.usage.input_tokens;

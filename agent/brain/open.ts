@@ -21,6 +21,8 @@ export interface OpenClaudeBrainOptions {
   readonly memory: MemoryStore;
   /** Tools beyond the built-in ones (the coding task, when coding is configured). */
   readonly extraTools?: readonly Tool[];
+  /** See ClaudeBrainOptions.onModelFailure. */
+  readonly onModelFailure?: (error: unknown) => void;
 }
 
 /**
@@ -57,5 +59,6 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
     log,
     limits: config.brain,
     scrub: options.scrub,
+    ...(options.onModelFailure ? { onModelFailure: options.onModelFailure } : {}),
   });
 }

@@ -43,6 +43,8 @@ export interface DiscordTransportOptions {
   readonly typingAfterMs?: number;
   /** A slash command not answered by then is deferred ("thinking…"); Discord drops it after 3 s. */
   readonly deferAfterMs?: number;
+  /** Told on every gateway state change (the health report); `reason` is a short code. */
+  readonly onStateChange?: (state: "connected" | "disconnected", reason: string | null) => void;
 }
 
 const DEFAULTS = {
@@ -128,7 +130,7 @@ export class DiscordTransport implements Transport {
     this.client = client;
     this.listen(client);
     await this.login(client);
-    this.connected = true;
+    this.setConnected(true, null);
     this.log.info({ user: client.user?.tag, guilds: client.guilds.cache.map((g) => g.id) }, "discord: connected");
     await this.registerCommands(client);
     await this.announce(client);
@@ -194,6 +196,12 @@ export class DiscordTransport implements Transport {
     this.markFinished();
   }
 
+  private setConnected(connected: boolean, reason: string | null): void {
+    const changed = connected !== this.connected;
+    this.connected = connected;
+    if (changed || !connected) this.options.onStateChange?.(connected ? "connected" : "disconnected", reason);
+  }
+
   private async login(client: Client): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.options.loginTimeoutMs ?? DEFAULTS.loginTimeoutMs;
@@ -225,28 +233,28 @@ export class DiscordTransport implements Transport {
       if (interaction.isChatInputCommand()) this.onInteraction(interaction);
     });
     client.on(Events.ShardDisconnect, (event, shard) => {
-      this.connected = false;
+      this.setConnected(false, `closed-${event.code}`);
       if (this.stopping) this.log.debug({ shard, code: event.code }, "discord: gateway closed");
       else this.log.warn({ shard, code: event.code }, "discord: disconnected");
     });
     client.on(Events.ShardReconnecting, (shard) => {
-      this.connected = false;
+      this.setConnected(false, "reconnecting");
       if (!this.stopping) this.log.warn({ shard }, "discord: connection lost, reconnecting");
     });
     client.on(Events.ShardResume, (shard, replayed) => {
-      this.connected = true;
+      this.setConnected(true, null);
       this.resumes += 1;
       this.log.info({ shard, replayed }, "discord: resumed session");
     });
     client.on(Events.ShardReady, (shard) => {
       if (!this.connected && this.announced) this.log.info({ shard }, "discord: new session after reconnect");
-      this.connected = true;
+      this.setConnected(true, null);
     });
     client.on(Events.ShardError, (error, shard) => this.log.error({ err: error, shard }, "discord: gateway error"));
     client.on(Events.Warn, (warning) => this.log.warn({ warning }, "discord: warning"));
     client.on(Events.Error, (error) => this.log.error({ err: error }, "discord: client error"));
     client.on(Events.Invalidated, () => {
-      this.connected = false;
+      this.setConnected(false, "session-invalidated");
       this.log.error("discord: session invalidated (token revoked?); stopping");
       this.markFinished();
     });

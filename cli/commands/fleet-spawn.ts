@@ -10,7 +10,7 @@ import yaml from "js-yaml";
 import { BundleError, planBundle } from "../../infra/bundle.ts";
 import { readStackConfig, StackConfigError, type InstanceConfig } from "../../infra/config.ts";
 import { parseStackName } from "../../infra/stacks.ts";
-import { parseOptions, UsageError, type CliIo } from "../io.ts";
+import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
 
 const INSTANCE_NUMBER = /^[1-9][0-9]{0,3}$/;
 
@@ -90,7 +90,10 @@ secret, and runs pulumi up for the new stack (policy pack enforced, health gate 
   --age-identity FILE   the instance's age-keygen file (the secrets must be encrypted to its public key)
   --project DIR         the project folder (Pulumi.yaml); default: .`;
 
-export async function spawnCommand(args: readonly string[], io: CliIo): Promise<number> {
+/** Loaded by `clawdinator fleet spawn` (cli/commands/fleet.ts); stubbed in the instance artifact, which has no Pulumi. */
+export const command: CliCommand = { run: spawn };
+
+async function spawn(args: readonly string[], io: CliIo): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout.write(`${HELP}\n`);
     return 0;

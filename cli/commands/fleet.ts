@@ -36,8 +36,8 @@ export const command: CliCommand = {
     if (action === "wait-healthy") return waitHealthyCommand(rest, io);
     if (action === "spawn") {
       // Its own module: it loads Pulumi's Automation API, which status never needs.
-      const { spawnCommand } = await import("./fleet-spawn.ts");
-      return spawnCommand(rest, io);
+      const spawn = await import("./fleet-spawn.ts");
+      return spawn.command.run(rest, io);
     }
     throw new UsageError(`unknown fleet action "${action}"; run: clawdinator fleet status`);
   },
