@@ -70,6 +70,19 @@ const FleetConfigSchema = z.strictObject({
    * secrets, repos, agent, healthGate, ...): keys of an instance stack, checked against the
    * instance schema when spawn uses them.
    */
+  /**
+   * The in-place lane's release: what every host's `clawdinator self-update` switches to. Unset:
+   * hosts run their image's system and nothing else (the image lane only).
+   */
+  release: z
+    .strictObject({
+      /** A flake ref pinned to a full 40-character revision, e.g. `github:you/clawdinators/<rev>`. */
+      flake: z.string().regex(/(^|[/?&=])[0-9a-f]{40}($|[&#/])/, { error: "must pin a full 40-character git revision (github:owner/repo/<rev>)" }),
+      nixosConfiguration: z.string().regex(/^[\w.-]+$/, { error: "must be an attribute name" }).default("clawdinator"),
+      /** The system's store path when known (`nix eval …config.system.build.toplevel`): hosts fetch it instead of building. */
+      systemPath: z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[\w+.?=-]+$/, { error: "must be a /nix/store path" }).optional(),
+    })
+    .optional(),
   instanceDefaults: z.record(z.string().regex(/^[a-zA-Z][\w]*$/, { error: "must be an instance stack key" }), z.unknown()).default({}),
   tags,
 });
@@ -206,6 +219,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   "efs.rootDirectory": "/hive-mind",
   "efs.throughputMode": "elastic",
   tags: `'{"team":"maintainers"}'`,
+  release: `'{"flake":"github:you/clawdinators/0123456789abcdef0123456789abcdef01234567","nixosConfiguration":"clawdinator"}'`,
   instanceDefaults: `'{"instanceType":"t3.small","secrets":["discord-token","anthropic-api-key"]}'`,
   fleetStack: "fleet",
   instanceType: "t3.small",

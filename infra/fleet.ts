@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FleetConfig } from "./config.ts";
 import { createHiveMind } from "./efs.ts";
 import { createImage, IMAGES_PREFIX } from "./image.ts";
+import { createReleasePin } from "./release.ts";
 import { createSecurityGroups, resolveNetwork } from "./network.ts";
 import { createSecretsKey } from "./secrets.ts";
 import { SecureBucket } from "./storage.ts";
@@ -40,6 +41,7 @@ export async function fleetProgram(config: FleetConfig): Promise<Record<string, 
   const groups = createSecurityGroups(network, tags);
   const hiveMind = createHiveMind(config.efs, network, groups.efs, tags);
   const image = createImage(config, images, tags);
+  createReleasePin(config.release, bootstrap.name, tags);
 
   const outputs: Record<FleetOutputName, pulumi.Input<unknown>> = {
     amiId: image.ami.amiId,

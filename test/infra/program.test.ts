@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ConfigSchema } from "../../agent/config/schema.ts";
 import { checkAll, instancePolicyScoped, parsePolicyDocument, TYPES, type PolicyDocument } from "../../infra/invariants.ts";
+import { RELEASE_KEY as AGENT_RELEASE_KEY, ReleaseSchema } from "../../agent/ops/self-update.ts";
 import { ROOT } from "../helpers/cli.ts";
-import { fleetConfig, instanceConfig, LAUNCH_TIME, only, ofType, REGION, runStack, TEST_AGE_IDENTITY, type CapturedResource, type StackRun } from "./harness.ts";
+import { fleetConfig, instanceConfig, LAUNCH_TIME, only, ofType, REGION, runFailingStack, runStack, TEST_AGE_IDENTITY, type CapturedResource, type StackRun } from "./harness.ts";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const AGE_KEY = "clawdinators:ageIdentity";
@@ -244,6 +245,18 @@ describe("the clawdinator-<n> stacks under mocks", () => {
       assert.deepEqual(run.options.get(`command:local:Command::${instance}-healthGate`)?.dependsOn, 1, "runs after the instance exists");
       assert.ok(run.invokes.includes("aws:ec2/getInstance:getInstance"), "reads the instance's launch time");
     }
+  });
+
+  it("pins the in-place release only when the fleet sets one, in the shape hosts read, at the key their role may read", async () => {
+    assert.equal(ofType(fleet, "aws:s3/bucketObjectv2:BucketObjectv2").length, 0, "no release pinned by default");
+    const flake = `github:example/clawdinators/${"ab".repeat(20)}`;
+    const pinned = await runStack({ stack: "fleet", config: fleetConfig({ "clawdinators:release": { flake } }) });
+    const pin = only(pinned, "aws:s3/bucketObjectv2:BucketObjectv2");
+    assert.equal(pin.inputs.key, AGENT_RELEASE_KEY);
+    assert.equal(pin.inputs.bucket, pinned.outputs.bootstrapBucket);
+    assert.deepEqual(ReleaseSchema.parse(JSON.parse(String(pin.inputs.content))), { version: 1, flake, nixosConfiguration: "clawdinator", systemPath: null });
+    const unpinned = await runFailingStack({ stack: "fleet", config: fleetConfig({ "clawdinators:release": { flake: "github:example/clawdinators/main" } }) });
+    assert.match(String(unpinned.error), /clawdinators:release\.flake: must pin a full 40-character git revision/);
   });
 
   it("can turn the gate off, and its timeout and CLI are configurable", async () => {
