@@ -14,6 +14,8 @@ export interface BootAws {
   getObject(bucket: string, key: string, region: string): Promise<Buffer | undefined>;
   /** A SecureString's decrypted value. */
   getSecureParameter(name: string, region: string): Promise<string>;
+  /** The instance id and the AMI it booted from (the health report carries both). */
+  identity?(): Promise<{ instanceId: string; imageId: string }>;
 }
 
 export interface AwsOptions {
@@ -65,6 +67,7 @@ export async function openBootAws(settings: BootSettings, options: AwsOptions = 
   return {
     userData: () => imds("/latest/user-data"),
     region: async () => (await imds("/latest/meta-data/placement/region")).trim(),
+    identity: async () => ({ instanceId: (await imds("/latest/meta-data/instance-id")).trim(), imageId: (await imds("/latest/meta-data/ami-id")).trim() }),
     async getObject(bucket, key, region) {
       try {
         const response = await s3Client(region).send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -1,4 +1,5 @@
 import { loadBootSettings } from "../../agent/boot/settings.ts";
+import packageJson from "../../package.json" with { type: "json" };
 import { createLogger, logFormatFor, ScrubbingSink } from "../../agent/log.ts";
 import { parseCommandLine, type CliCommand } from "../io.ts";
 
@@ -17,8 +18,21 @@ export const command: CliCommand = {
     const { values } = parseCommandLine(args, { options: OPTIONS });
     const settings = await loadBootSettings(values.settings ?? DEFAULT_SETTINGS);
     const log = createLogger({ level: io.logLevel ?? "info", sink: new ScrubbingSink(2, logFormatFor(io.stderr, io.env)), name: "clawdinator-boot" });
-    const [{ openBootAws }, { runBoot }] = await Promise.all([import("../../agent/boot/aws.ts"), import("../../agent/boot/boot.ts")]);
-    const result = await runBoot(settings, { aws: await openBootAws(settings), log });
+    const [{ openBootAws }, { runBoot }, { reportBoot }] = await Promise.all([
+      import("../../agent/boot/aws.ts"),
+      import("../../agent/boot/boot.ts"),
+      import("../../agent/ops/boot-report.ts"),
+    ]);
+    const aws = await openBootAws(settings);
+    let result;
+    try {
+      result = await runBoot(settings, { aws, log });
+    } catch (error) {
+      // The health report says why (status/<instance>.json); then systemd retries the unit.
+      await reportBoot({ aws, settings, outcome: { result: "failed", error }, version: packageJson.version, log });
+      throw error;
+    }
+    await reportBoot({ aws, settings, outcome: { result: "success" }, version: packageJson.version, log });
     io.stdout.write(
       `${result.instance}: ${result.secrets.length} secret(s) in place, config ${result.configFile}, ` +
         `${result.changed.length === 0 ? "nothing changed" : `${result.changed.length} change(s)`}${result.mounted ? ", hive mind mounted" : ""}\n`,

@@ -77,6 +77,8 @@ let
 
   # Where boot writes the gateway's config.json and repos.json: root's, on tmpfs, read-only to the agent.
   runDir = "/run/clawdinator";
+  # The health report's per-boot section files (boot, gateway, self-update), tmpfs.
+  statusDir = "${runDir}/status";
 
   bootSettings = {
     inherit (cfg) stateDir;
@@ -297,6 +299,37 @@ in
       default = 128;
       description = "V8's old-space cap (`--max-old-space-size`). V8 keeps freed pages without one: RSS grew to ~380 MB over 3,000 messages and levelled at ~290 MB with 128.";
     };
+    selfUpdate = {
+      enable = lib.mkEnableOption ''
+        the in-place lane: a timer runs `clawdinator self-update`, which switches the host to the
+        release the fleet pins (`release/current.json` in the bootstrap bucket: a flake ref at a fixed
+        revision), waits for the gateway's health, and switches back (and never retries that
+        release) when it is not healthy. It never runs a host-local flake update. Needs
+        `bootstrap.enable` (the bucket comes with the bundle)'';
+      interval = lib.mkOption {
+        type = lib.types.str;
+        default = "30min";
+        example = "1h";
+        description = "How long after the last run the next one starts (systemd `OnUnitActiveSec=`); the first runs `onBoot` after boot.";
+      };
+      onBoot = lib.mkOption {
+        type = lib.types.str;
+        default = "15min";
+        description = "When the first run starts after boot (systemd `OnBootSec=`): after the gateway has settled.";
+      };
+      randomizedDelay = lib.mkOption {
+        type = lib.types.str;
+        default = "5min";
+        description = "systemd `RandomizedDelaySec=`: instances of a fleet do not switch at the same moment.";
+      };
+      healthTimeout = lib.mkOption {
+        type = lib.types.strMatching "[0-9]+(ms|s|m|h)?";
+        default = "5m";
+        example = "10m";
+        description = "How long the gateway has to report connected after a switch before the host switches back.";
+      };
+    };
+
     memoryMax = lib.mkOption {
       type = lib.types.str;
       default = "512M";
@@ -320,6 +353,10 @@ in
             {
               assertion = !cfg.memoryEfs.enable || cfg.memoryEfs.fileSystemId != null || cfg.bootstrap.enable;
               message = "services.clawdinator.memoryEfs.enable needs a file system: set memoryEfs.fileSystemId (and accessPointId), or enable bootstrap so clawdinator-boot mounts the one the bundle names.";
+            }
+            {
+              assertion = !cfg.selfUpdate.enable || cfg.bootstrap.enable;
+              message = "services.clawdinator.selfUpdate.enable needs services.clawdinator.bootstrap.enable: the release pin and the health report live in the bootstrap bucket the bundle names.";
             }
             {
               assertion = cfg.memoryEfs.fileSystemId == null || cfg.memoryEfs.accessPointId != null;
@@ -348,6 +385,8 @@ in
         users.groups.${cfg.group}.gid = cfg.gid;
 
         environment.etc."clawdinator/config.json".source = configFile;
+        # What the health report says this system is (agent/ops/status.ts reads it).
+        environment.etc."clawdinator/release.json".text = builtins.toJSON { inherit (config.system) configurationRevision; };
         environment.systemPackages = [ cfg.package ];
 
         systemd.services.clawdinator = {
@@ -378,7 +417,7 @@ in
             ReadWritePaths = lib.unique [
               cfg.stateDir
               cfg.memoryEfs.mountPoint
-            ];
+            ] ++ [ "-${statusDir}" ];
             # The gateway reads secrets only through its credentials, never the decrypted files.
             InaccessiblePaths = [ "-${cfg.bootstrap.agenixDir}" ];
             WorkingDirectory = cfg.stateDir;
@@ -473,7 +512,49 @@ in
           };
         };
         # The decrypted secrets live on tmpfs only.
-        systemd.tmpfiles.rules = [ "d ${cfg.bootstrap.agenixDir} 0711 root root -" ];
+        systemd.tmpfiles.rules = [
+          "d ${cfg.bootstrap.agenixDir} 0711 root root -"
+          # The health report's sections: boot and self-update (root) and the gateway write here.
+          "d ${statusDir} 0750 ${cfg.user} ${cfg.group} -"
+        ];
+      })
+
+      (lib.mkIf cfg.selfUpdate.enable {
+        systemd.services.clawdinator-self-update = {
+          description = "CLAWDINATOR self-update: switch to the fleet's pinned release, roll back if unhealthy";
+          wants = [ "network-online.target" ];
+          after = [
+            "network-online.target"
+            "clawdinator-boot.service"
+          ];
+          path = [ config.nix.package ];
+          # switch-to-configuration must not stop or restart the very unit that is running it.
+          restartIfChanged = false;
+          stopIfChanged = false;
+          unitConfig.X-StopOnRemoval = false;
+          serviceConfig = {
+            Type = "oneshot";
+            ExecStart = "${lib.getExe cfg.package} self-update --config ${gatewayConfigPath} --state-dir /var/lib/clawdinator-self-update --health-timeout ${cfg.selfUpdate.healthTimeout}";
+            # Root: it sets the system profile and activates it. Its lock and known-bad list persist.
+            StateDirectory = "clawdinator-self-update";
+            StateDirectoryMode = "0700";
+            NoNewPrivileges = true;
+            LockPersonality = true;
+            RestrictRealtime = true;
+            SystemCallArchitectures = "native";
+            MemoryDenyWriteExecute = false;
+            UMask = "0077";
+          };
+        };
+        systemd.timers.clawdinator-self-update = {
+          description = "CLAWDINATOR self-update timer";
+          wantedBy = [ "timers.target" ];
+          timerConfig = {
+            OnBootSec = cfg.selfUpdate.onBoot;
+            OnUnitActiveSec = cfg.selfUpdate.interval;
+            RandomizedDelaySec = cfg.selfUpdate.randomizedDelay;
+          };
+        };
       })
 
       (lib.mkIf cfg.memoryEfs.enable {

@@ -130,7 +130,7 @@ export async function bootWorld(t: TestContext, imdsOptions: Partial<ImdsOptions
         const raw = Object.fromEntries(Object.entries(document.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
         const bundle = readBundleSettings("clawdinator-1", raw);
         const plan = await planBundle({ instance: INSTANCE, secretsDir, secrets: bundle.secrets, repos: bundle.repos, agent: bundle.agent });
-        for (const object of plan.render({ region: "eu-central-1", fileSystemId: FILE_SYSTEM, accessPointId: ACCESS_POINT })) {
+        for (const object of plan.render({ bucket: BUCKET, region: "eu-central-1", fileSystemId: FILE_SYSTEM, accessPointId: ACCESS_POINT })) {
           await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: object.key, Body: object.body, ContentType: object.contentType }));
         }
         return;

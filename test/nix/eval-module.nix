@@ -26,6 +26,8 @@ in
     if lib.all (a: a.assertion) config.assertions then
       {
         services = config.systemd.services;
+        timers = config.systemd.timers;
+        releaseFile = etc."clawdinator/release.json".text;
         tmpfiles = config.systemd.tmpfiles.rules;
         users = config.users.users;
         groups = config.users.groups;

@@ -20,7 +20,9 @@ interface Unit {
 interface Evaluated {
   failedAssertions: string[];
   result: null | {
-    services: Record<string, Unit>;
+    services: Record<string, Unit & { restartIfChanged?: boolean; stopIfChanged?: boolean; path?: string[] }>;
+    timers: Record<string, { wantedBy: string[]; timerConfig: Record<string, string> }>;
+    releaseFile: string;
     tmpfiles: string[];
     users: Record<string, { uid: number; isSystemUser: boolean; group: string }>;
     groups: Record<string, { gid: number }>;
@@ -71,7 +73,7 @@ describe("services.clawdinator", () => {
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(s[key], value, `${key}`);
     assert.deepEqual(s.SystemCallFilter, ["@system-service", "~@privileged", "~@resources"]);
     assert.deepEqual(s.RestrictAddressFamilies, ["AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK"]);
-    assert.deepEqual(s.ReadWritePaths, ["/var/lib/clawdinator", "/var/lib/clawdinator/memory"]);
+    assert.deepEqual(s.ReadWritePaths, ["/var/lib/clawdinator", "/var/lib/clawdinator/memory", "-/run/clawdinator/status"], "state, memory and its health report's section");
     assert.deepEqual(s.InaccessiblePaths, ["-/run/agenix"], "the gateway sees secrets only through its credentials");
     assert.ok(typeof s.RestartSec === "string" && typeof s.RestartSteps === "number" && typeof s.RestartMaxDelaySec === "string", "restarts back off");
     assert.equal(unit.environment?.NODE_OPTIONS, "--max-old-space-size=128");
@@ -160,6 +162,40 @@ describe("services.clawdinator", () => {
     );
     // The image's base config has no instance name: the bundle brings it.
     assert.equal(evaluated.result.agentConfig.instance, undefined);
+  });
+
+  it("wires the self-update timer and service: root, never restarted by its own switch, the health timeout passed through", async (t) => {
+    const evaluated = await evaluate(t, { ...FLEET, selfUpdate: { enable: true, interval: "1h", healthTimeout: "10m" } });
+    if (!evaluated?.result) return assert.ok(evaluated === undefined, evaluated?.failedAssertions.join("; "));
+    const service = evaluated.result.services["clawdinator-self-update"];
+    const timer = evaluated.result.timers["clawdinator-self-update"];
+    assert.ok(service && timer);
+    assert.equal(service.serviceConfig.Type, "oneshot");
+    assert.equal(
+      service.serviceConfig.ExecStart,
+      "/nix/store/00000000000000000000000000000000-clawdinator-0.1.0/bin/clawdinator self-update --config /run/clawdinator/config.json --state-dir /var/lib/clawdinator-self-update --health-timeout 10m",
+    );
+    assert.equal(service.serviceConfig.User, undefined, "root: it sets the system profile");
+    assert.equal(service.restartIfChanged, false, "switch-to-configuration must not restart the unit running it");
+    assert.equal(service.stopIfChanged, false);
+    assert.deepEqual(service.path, ["/nix/store/00000000000000000000000000000000-nix-2.31"]);
+    assert.ok(service.after?.includes("clawdinator-boot.service"));
+    assert.deepEqual(timer.wantedBy, ["timers.target"]);
+    assert.deepEqual(timer.timerConfig, { OnBootSec: "15min", OnUnitActiveSec: "1h", RandomizedDelaySec: "5min" });
+    assert.ok(evaluated.result.tmpfiles.includes("d /run/clawdinator/status 0750 clawdinator clawdinator -"));
+    assert.deepEqual(JSON.parse(evaluated.result.releaseFile), { configurationRevision: null });
+    // Off by default.
+    const off = await evaluate(t, FLEET);
+    assert.equal(off?.result?.services["clawdinator-self-update"], undefined);
+    assert.equal(off?.result?.timers["clawdinator-self-update"], undefined);
+  });
+
+  it("refuses self-update without the bootstrap bundle, saying why", async (t) => {
+    const evaluated = await evaluate(t, { instanceName: "CLAWDINATOR-1", selfUpdate: { enable: true } });
+    if (!evaluated) return;
+    assert.deepEqual(evaluated.failedAssertions, [
+      "services.clawdinator.selfUpdate.enable needs services.clawdinator.bootstrap.enable: the release pin and the health report live in the bootstrap bucket the bundle names.",
+    ]);
   });
 
   it("mounts a fixed EFS with NixOS: NFS over TLS, IAM, through the access point, _netdev", async (t) => {

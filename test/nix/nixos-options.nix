@@ -38,6 +38,10 @@ in
     boot.supportedFilesystems = list;
     networking.firewall = loose;
     nix.settings = loose;
+    nix.package = mkOption {
+      type = types.anything;
+      default = "/nix/store/00000000000000000000000000000000-nix-2.31";
+    };
     documentation.enable = anything;
     time.timeZone = anything;
   };
