@@ -190,6 +190,9 @@ async function createBrain(deps: {
   if (!anthropicApiKey) return new NotConfiguredBrain();
   const { openClaudeBrain } = await import("./brain/open.ts");
   const extraTools = deps.coding ? [(await import("./coding/tool.ts")).codeTaskTool(deps.coding)] : [];
+  // fleet_spawn only where an operator pointed the agent at a checkout with the stacks (never on an instance).
+  const { projectDir, command } = deps.config.spawn;
+  if (projectDir) extraTools.push(await import("./ops/spawn-tool.ts").then((m) => m.fleetSpawnTool(m.commandSpawner({ projectDir, command }))));
   return openClaudeBrain({ ...deps, apiKey: anthropicApiKey, log: deps.log.child({ component: "brain" }), extraTools });
 }
 

@@ -19,7 +19,7 @@ export interface OpenClaudeBrainOptions {
   readonly scrub: (text: string) => string;
   /** The hive-mind store the agent opened (main.ts): the memory tools and the gists use it. */
   readonly memory: MemoryStore;
-  /** Tools beyond the built-in ones (the coding task, when coding is configured). */
+  /** Tools beyond the built-in ones (the coding task; fleet_spawn where an operator configured it). */
   readonly extraTools?: readonly Tool[];
   /** See ClaudeBrainOptions.onModelFailure. */
   readonly onModelFailure?: (error: unknown) => void;

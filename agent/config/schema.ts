@@ -251,6 +251,16 @@ export const StatusReportSchema = z.strictObject({
   factsDir: z.string().min(1).default(".clawdinator/status"),
 });
 
+export const SpawnSchema = z.strictObject({
+  /**
+   * An operator's checkout with the Pulumi stacks, where `clawdinator fleet spawn` runs. Unset (as on
+   * every instance, which has no Pulumi): the agent has no fleet_spawn tool.
+   */
+  projectDir: z.string().min(1).optional(),
+  /** argv that runs the CLI in `projectDir`. */
+  command: z.array(z.string().min(1)).min(1).default(["node", "cli/clawdinator.ts"]),
+});
+
 export const ConfigSchema = z.strictObject({
   /** `CLAWDINATOR-<n>`: the instance's name on Discord, in memory notes and in AWS tags. */
   instance: z
@@ -281,6 +291,7 @@ export const ConfigSchema = z.strictObject({
   memory: MemorySchema.default(MemorySchema.parse({})),
   coding: CodingSchema.default(CodingSchema.parse({})),
   status: StatusReportSchema.default(StatusReportSchema.parse({})),
+  spawn: SpawnSchema.default(SpawnSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -328,6 +339,8 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "status.endpoint": '"http://127.0.0.1:4568"',
   "status.heartbeatSeconds": "60",
   "status.factsDir": '"/run/clawdinator/status"',
+  "spawn.projectDir": '"/home/ops/clawdinators"',
+  "spawn.command": '["node", "cli/clawdinator.ts"]',
   "brain.maxSteps": "8",
   "brain.contextMessages": "20",
   "brain.contextChars": "24000",
