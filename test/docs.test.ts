@@ -75,8 +75,8 @@ it("every clawdinator command, action and option the docs show is one the CLI ac
   const help = await runCli(["help"]);
   assert.equal(help.code, 0, help.stderr);
   const actions = new Map<string, Set<string>>();
-  for (const [, command = "", rest = ""] of help.stdout.matchAll(/^ {2}clawdinator (\w+) ?([\w|<>]*)/gm)) {
-    actions.set(command, new Set(rest.replace(/[<>]/g, "").split("|").filter((action) => /^[a-z]+$/.test(action))));
+  for (const [, command = "", rest = ""] of help.stdout.matchAll(/^ {2}clawdinator ([\w-]+) ?([\w|<>-]*)/gm)) {
+    actions.set(command, new Set(rest.replace(/[<>]/g, "").split("|").filter((action) => /^[a-z][a-z-]*$/.test(action))));
   }
   assert.ok(actions.size >= 5, help.stdout);
   // Each command's options, from the module that parses them.
@@ -91,7 +91,7 @@ it("every clawdinator command, action and option the docs show is one the CLI ac
   let checked = 0;
   for (const doc of DOCS) {
     for (const line of text(doc).split("\n")) {
-      for (const match of line.matchAll(/\bclawdinator(?:\.ts)? (\w+)(?: (\w+))?([^`|#]*)/g)) {
+      for (const match of line.matchAll(/\bclawdinator(?:\.ts)? ([\w-]+)(?: ([\w-]+))?([^`|#]*)/g)) {
         const [, command = "", action, rest = ""] = match;
         if (!actions.has(command)) {
           if (command !== "help" && /^[a-z]+$/.test(command) && line.includes(`clawdinator ${command} `)) wrong.push(`${doc}: clawdinator ${command} (no such command)`);

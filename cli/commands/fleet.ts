@@ -44,6 +44,9 @@ export const command: CliCommand = {
 };
 
 const STORE_OPTIONS = ["bucket", "outputs", "region", "endpoint-url", "stale-after"] as const;
+/** Every option of every fleet action (the docs test checks the docs against them). */
+export const OPTIONS = [...STORE_OPTIONS, "project", "boot-after", "instance-id", "timeout", "poll", "age-identity"] as const;
+export const FLAGS = ["json", "replace"] as const;
 
 async function status(args: readonly string[], io: CliIo): Promise<number> {
   const { options, positional } = parseOptions(args, [...STORE_OPTIONS, "project"], ["json"]);

@@ -27,6 +27,8 @@ is never tried again; a run while another holds the lock does nothing. Never a h
 
 Exit codes: 0 switched, current, nothing pinned, known bad or busy; 1 rolled back or failed.`;
 
+export const OPTIONS = ["config", "state-dir", "health-timeout", "release"] as const;
+
 export const command: CliCommand = {
   async run(args, io) {
     if (args.includes("--help") || args.includes("-h")) {
