@@ -8,7 +8,7 @@ import { createServer, connect, type Server } from "node:net";
 import { open } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { nixosAmiProvider } from "../providers/nixos-ami/index.ts";
-import { createClients, destroyClients, identityDigest, silentReporter, uploadImage, writeSnapshot, BLOCK_SIZE, sha256File } from "../providers/nixos-ami/steps.ts";
+import { createClients, DEFAULT_TUNING, destroyClients, identityDigest, silentReporter, uploadImage, writeSnapshot, BLOCK_SIZE, sha256File } from "../providers/nixos-ami/steps.ts";
 import { startWorld } from "../test/image/harness.ts";
 
 const SIZE_MIB = 256;
@@ -133,6 +133,7 @@ try {
       timeoutMinutes: 10,
       pollInitialMs: 20,
       pollMaxMs: 100,
+      policy: { ...DEFAULT_TUNING, retryBaseMs: 50 },
     },
     silentReporter,
   );

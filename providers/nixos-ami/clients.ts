@@ -1,7 +1,11 @@
-// The three AWS clients the pipeline needs, built once per operation from region + endpoints.
+// The three AWS clients the pipeline needs, built once per operation from region + endpoints, each
+// with the pipeline's retry policy (retry.ts) installed: the SDK-level strategy and, outside it,
+// the extra rounds for throttling.
 import { EBSClient } from "@aws-sdk/client-ebs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
+import { DEFAULT_TUNING } from "./inputs.ts";
+import { type RetryPolicy, sdkRetryStrategy, throttleMiddleware } from "./retry.ts";
 import type { Endpoints } from "./types.ts";
 
 export interface AwsClients {
@@ -16,13 +20,20 @@ export interface AwsClients {
  * (an emulator, a non-AWS store) path-style addressing is used, since such stores rarely serve
  * virtual-hosted buckets.
  */
-export function createClients(region: string, endpoints: Endpoints = {}): AwsClients {
-  const common = { region, maxAttempts: 5 };
-  return {
+export function createClients(region: string, endpoints: Endpoints = {}, policy: RetryPolicy = DEFAULT_TUNING): AwsClients {
+  const common = { region, retryStrategy: sdkRetryStrategy(policy) };
+  const clients = {
     s3: new S3Client({ ...common, ...(endpoints.s3 ? { endpoint: endpoints.s3, forcePathStyle: true } : {}) }),
     ec2: new EC2Client({ ...common, ...(endpoints.ec2 ? { endpoint: endpoints.ec2 } : {}) }),
     ebs: new EBSClient({ ...common, ...(endpoints.ebs ? { endpoint: endpoints.ebs } : {}) }),
   };
+  // `initialize` runs once per `send`, before the SDK's retry loop (in `finalizeRequest`), so this
+  // sees only what is left after the SDK's attempts.
+  const options = { step: "initialize", name: "clawdinatorThrottleRounds" } as const;
+  clients.s3.middlewareStack.add(throttleMiddleware(policy), options);
+  clients.ec2.middlewareStack.add(throttleMiddleware(policy), options);
+  clients.ebs.middlewareStack.add(throttleMiddleware(policy), options);
+  return clients;
 }
 
 export function destroyClients(clients: AwsClients): void {

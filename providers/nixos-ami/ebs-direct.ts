@@ -9,6 +9,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { deleteSnapshot } from "./delete.ts";
 import { isAwsError, ImagePipelineError } from "./errors.ts";
 import type { Reporter } from "./progress.ts";
+import type { RetryPolicy } from "./retry.ts";
 import { snapshotsFor, waitForSnapshot } from "./snapshots.ts";
 
 export const BLOCK_SIZE = 512 * 1024;
@@ -28,6 +29,7 @@ export interface EbsDirectRequest {
   readonly timeoutMinutes: number;
   readonly pollInitialMs: number;
   readonly pollMaxMs: number;
+  readonly policy: RetryPolicy;
 }
 
 export interface EbsDirectResult {
@@ -76,7 +78,7 @@ export async function writeSnapshot(clients: { ebs: EBSClient; ec2: EC2Client },
         ChecksumAggregationMethod: "LINEAR",
       }),
     );
-    await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, signal });
+    await waitForSnapshot(clients.ec2, snapshotId, { deadline, pollInitialMs: request.pollInitialMs, pollMaxMs: request.pollMaxMs, policy: request.policy, signal });
     report({ step: "ebs-direct", message: `snapshot ${snapshotId} completed (${written.digests.size} of ${totalBlocks} blocks held data)`, percent: 100 });
     return { snapshotId, changedBlocks: written.digests.size, totalBlocks, imageSha256: written.imageSha256 };
   } catch (error) {

@@ -20,6 +20,12 @@ export const DEFAULT_TUNING = {
   ebsWorkers: 16,
   blockAttempts: 10,
   retryBaseMs: 500,
+  sdkAttempts: 5,
+  throttleRetries: 4,
+  // AWS documents "eventually consistent" without a bound; a couple of minutes covers what is seen.
+  consistencyWaitMs: 120_000,
+  // A day: long enough that a snapshot of a run still in progress elsewhere is never taken for an orphan.
+  orphanGraceMinutes: 1440,
   uploadPartMiB: 16,
   uploadQueueSize: 4,
 } as const satisfies Tuning;

@@ -7,9 +7,10 @@ import { createClients, destroyClients, type AwsClients } from "./clients.ts";
 import { removeImageParts } from "./delete.ts";
 import { ImagePipelineError } from "./errors.ts";
 import { imageSource, resolveIdentity } from "./identity.ts";
-import { normalizeInputs, UNKNOWN } from "./inputs.ts";
+import { DEFAULT_TUNING, normalizeInputs, UNKNOWN } from "./inputs.ts";
 import { applyRetention, ensureImage } from "./pipeline.ts";
 import { lineReporter, type Reporter } from "./progress.ts";
+import { TAG } from "./tags.ts";
 import type { NixosAmiInputs, NixosAmiOutputs, NixosAmiState } from "./types.ts";
 
 /**
@@ -74,7 +75,13 @@ export async function create(inputs: NixosAmiInputs, report: Reporter, signal?: 
   });
 }
 
-/** Same identity: retag the AMI and its snapshot, and apply the (maybe new) retention count. */
+/**
+ * Same identity: retag the AMI and its snapshot, and apply the (maybe new) retention count.
+ * A new `namePrefix` moves the image to the new family by its `clawdinator:name-prefix` tag, which
+ * is what retention and `image ls` go by. EC2 cannot rename an AMI, and replacing it (a new AMI
+ * under the new name) would give it a new id and so replace every instance for a cosmetic change:
+ * the AMI keeps its registered name, and the next identity is registered under the new prefix.
+ */
 export async function update(olds: NixosAmiState, news: NixosAmiInputs, report: Reporter): Promise<pulumi.dynamic.UpdateResult<NixosAmiState>> {
   const outputs: NixosAmiOutputs = {
     amiId: olds.amiId,
@@ -89,9 +96,11 @@ export async function update(olds: NixosAmiState, news: NixosAmiInputs, report: 
     const resources = [olds.amiId, olds.snapshotId].filter((id) => id !== "");
     const removed = Object.keys(olds.tags ?? {}).filter((key) => !(key in news.tags));
     if (removed.length > 0) await clients.ec2.send(new DeleteTagsCommand({ Resources: resources, Tags: removed.map((Key) => ({ Key })) }));
-    const tags = Object.entries(news.tags).map(([Key, Value]) => ({ Key, Value }));
-    if (tags.length > 0) await clients.ec2.send(new CreateTagsCommand({ Resources: resources, Tags: tags }));
-    await applyRetention(news, olds.amiId, { clients, report });
+    const tags = Object.entries({ ...news.tags, [TAG.namePrefix]: news.namePrefix }).map(([Key, Value]) => ({ Key, Value }));
+    await clients.ec2.send(new CreateTagsCommand({ Resources: resources, Tags: tags }));
+    if (olds.namePrefix !== news.namePrefix)
+      report({ step: "retention", message: `${olds.amiId} moved from family ${olds.namePrefix} to ${news.namePrefix} (${TAG.namePrefix}); an AMI's name cannot change, so it keeps its registered name` });
+    await applyRetention(news, olds.amiId, { clients, report }, { sweepOrphans: false });
     return { outs: { ...news, ...outputs } };
   });
 }
@@ -114,8 +123,9 @@ export async function remove(props: NixosAmiState, report: Reporter): Promise<vo
   });
 }
 
-async function withClients<T>(inputs: Pick<NixosAmiInputs, "region" | "endpoints">, work: (clients: AwsClients) => Promise<T>): Promise<T> {
-  const clients = createClients(inputs.region, inputs.endpoints);
+async function withClients<T>(inputs: Pick<NixosAmiInputs, "region" | "endpoints" | "tuning">, work: (clients: AwsClients) => Promise<T>): Promise<T> {
+  // State written before tuning grew the retry settings lacks them: fill from the defaults.
+  const clients = createClients(inputs.region, inputs.endpoints, { ...DEFAULT_TUNING, ...inputs.tuning });
   try {
     return await work(clients);
   } finally {

@@ -4,13 +4,14 @@ import path from "node:path";
 import { type RegisteredImage, findImageByIdentity } from "./adopt.ts";
 import { type BuiltImage, buildImage, locateImage } from "./build.ts";
 import type { AwsClients } from "./clients.ts";
-import { removeImageParts } from "./delete.ts";
+import { deleteSnapshot, removeImageParts } from "./delete.ts";
 import { writeSnapshot } from "./ebs-direct.ts";
-import { ImagePipelineError } from "./errors.ts";
+import { ImagePipelineError, isAwsError } from "./errors.ts";
 import { type ImageIdentity, type ImageSource, identityDigest, imageSource, resolveIdentity, sha256File } from "./identity.ts";
 import type { Reporter } from "./progress.ts";
 import { imageName, registerImage, waitForImage } from "./register.ts";
-import { pruneImages } from "./retention.ts";
+import { inPhase } from "./retry.ts";
+import { pruneImages, sweepOrphanSnapshots } from "./retention.ts";
 import { type ImageFacts, parseS3Source, TAG } from "./tags.ts";
 import type { NixosAmiInputs, NixosAmiOutputs } from "./types.ts";
 import { importSnapshot } from "./vm-import.ts";
@@ -33,7 +34,9 @@ export async function ensureImage(inputs: NixosAmiInputs, context: PipelineConte
   const identity = await resolveIdentity(source, context.signal);
   context.report({ step: "identity", message: identity.identity });
   const ensured = await ensureImageFor(inputs, source, identity, context);
-  await applyRetention(inputs, ensured.amiId, context);
+  // A no-op rerun only checks retention (one DescribeImages); a run that made something also
+  // sweeps orphaned snapshots, which is when an interrupted earlier run may have left one.
+  await applyRetention(inputs, ensured.amiId, context, { sweepOrphans: !ensured.adopted });
   return ensured;
 }
 
@@ -53,11 +56,14 @@ export function outputsFromImage(image: RegisteredImage, identity: ImageIdentity
 
 async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, identity: ImageIdentity, context: PipelineContext): Promise<EnsuredImage> {
   const { clients, report, signal } = context;
-  const existing = await findImageByIdentity(clients.ec2, identity.identity);
+  const policy = inputs.tuning;
+  const existing = await inPhase("adopt", report, () => findImageByIdentity(clients.ec2, identity.identity));
   if (existing) {
     report({ step: "adopt", message: `${existing.amiId} (${existing.name}) already holds this identity` });
     if (existing.state === "pending")
-      await waitForImage(clients.ec2, existing.amiId, { deadline: Date.now() + inputs.importTimeoutMinutes * 60_000, pollMaxMs: inputs.tuning.pollMaxMs, signal });
+      await inPhase("adopt", report, () =>
+        waitForImage(clients.ec2, existing.amiId, { deadline: Date.now() + inputs.importTimeoutMinutes * 60_000, pollMaxMs: inputs.tuning.pollMaxMs, policy, signal }),
+      );
     return { ...outputsFromImage(existing, identity), adopted: true };
   }
   const built = await obtainImage(source, report, signal);
@@ -76,12 +82,12 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
     const upload = await uploadToS3(inputs, built, identity, context);
     ({ key: s3Key, imageSha256 } = upload);
     sourceKey = `s3://${inputs.bucket}/${s3Key}`;
-    snapshotId = await importUploaded(inputs, { format: built.format, identity: identity.identity, digest, s3Key, deadline }, context);
+    snapshotId = await inPhase("import", report, () => importUploaded(inputs, { format: built.format, identity: identity.identity, digest, s3Key, deadline }, context));
   } else {
     if (built.format !== "raw")
       throw new ImagePipelineError("INVALID_INPUT", `ebs-direct needs a raw image but ${built.filePath} is ${built.format}: set amazonImage.format = "raw" in the NixOS configuration, or importMethod: "vm-import"`, { filePath: built.filePath });
     sourceKey = `file:${path.basename(built.filePath)}`;
-    const written = await writeSnapshot(
+    const written = await inPhase("ebs-direct", report, () => writeSnapshot(
       clients,
       {
         filePath: built.filePath,
@@ -99,10 +105,11 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
         timeoutMinutes: inputs.importTimeoutMinutes,
         pollInitialMs: inputs.tuning.pollInitialMs,
         pollMaxMs: inputs.tuning.pollMaxMs,
+        policy,
       },
       report,
       signal,
-    );
+    ));
     snapshotId = written.snapshotId;
     imageSha256 ||= written.imageSha256 || (await sha256File(built.filePath, signal));
   }
@@ -117,10 +124,32 @@ async function ensureImageFor(inputs: NixosAmiInputs, source: ImageSource, ident
     importMethod: inputs.importMethod,
   };
   report({ step: "register", message: `${name} from ${snapshotId}` });
-  const amiId = await registerImage(clients.ec2, { name, snapshotId, architecture: inputs.architecture, bootMode: inputs.bootMode, facts, tags: inputs.tags });
-  await waitForImage(clients.ec2, amiId, { deadline: Math.max(deadline, Date.now() + 600_000), pollMaxMs: inputs.tuning.pollMaxMs, signal });
-  report({ step: "register", message: `${amiId} available` });
-  return { amiId, snapshotId, s3Key, imageSha256, identity: identity.identity, closure: identity.closure, sizeBytes: built.sizeBytes, adopted: false };
+  return inPhase("register", report, async () => {
+    const registered = await registerImage(clients.ec2, { name, snapshotId, architecture: inputs.architecture, bootMode: inputs.bootMode, facts, tags: inputs.tags, policy, region: inputs.region });
+    const { amiId } = registered;
+    if (registered.how !== "registered") report({ step: "register", message: `${name} already exists as ${amiId} (${registered.how === "duplicate" ? "made by another run" : "untagged; its snapshot proves it is this image, tagged it"}): adopting it` });
+    if (registered.snapshotId !== snapshotId) {
+      // The AMI another run registered uses its own snapshot: ours is unused. Record the AMI's
+      // (a later delete removes the right one) and remove ours, or it would be orphaned.
+      const removed = await deleteSnapshot(clients.ec2, snapshotId).catch((error: unknown) => {
+        if (isAwsError(error, "InvalidSnapshot.InUse")) return false;
+        throw error;
+      });
+      report({ step: "register", message: `${snapshotId} is not used by ${amiId} (its snapshot is ${registered.snapshotId}): ${removed ? "deleted" : "left, still in use"}` });
+    }
+    await waitForImage(clients.ec2, amiId, { deadline: Math.max(deadline, Date.now() + 600_000), pollMaxMs: inputs.tuning.pollMaxMs, policy, signal });
+    report({ step: "register", message: `${amiId} available` });
+    return {
+      amiId,
+      snapshotId: registered.snapshotId,
+      s3Key,
+      imageSha256,
+      identity: identity.identity,
+      closure: identity.closure,
+      sizeBytes: built.sizeBytes,
+      adopted: registered.how !== "registered",
+    };
+  });
 }
 
 async function obtainImage(source: ImageSource, report: Reporter, signal?: AbortSignal): Promise<BuiltImage> {
@@ -148,7 +177,7 @@ export async function uploadToS3(
   const { clients, report, signal } = context;
   const imageSha256 = identity.imageSha256 || (await sha256File(built.filePath, signal));
   const key = objectKey(settings.keyPrefix, identityDigest(identity.identity), built.format);
-  const { uploaded } = await uploadImage(
+  const { uploaded } = await inPhase("upload", report, () => uploadImage(
     clients.s3,
     {
       bucket: settings.bucket,
@@ -162,7 +191,15 @@ export async function uploadToS3(
     },
     report,
     signal,
-  );
+  )).catch((error: unknown) => {
+    if (!isAwsError(error, "NoSuchBucket")) throw error;
+    throw new ImagePipelineError("BUCKET_NOT_FOUND", `the S3 bucket ${settings.bucket} does not exist (NoSuchBucket)`, { bucket: settings.bucket }, {
+      cause: error,
+      phase: "upload",
+      resource: `s3://${settings.bucket}/${key}`,
+      fix: `create the bucket in this account and region, or set bucket (CLAWDINATOR_IMAGE_BUCKET / --bucket for the CLI) to one that exists; importMethod "ebs-direct" needs no bucket`,
+    });
+  });
   return { key, imageSha256, uploaded };
 }
 
@@ -205,9 +242,13 @@ async function importUploaded(
 }
 
 /** Retention never fails the deployment that just succeeded; a failure is reported, not hidden. */
-export async function applyRetention(inputs: NixosAmiInputs, currentAmiId: string, context: PipelineContext): Promise<void> {
+export async function applyRetention(inputs: NixosAmiInputs, currentAmiId: string, context: PipelineContext, options: { sweepOrphans: boolean }): Promise<void> {
   try {
-    await pruneImages(context.clients, { namePrefix: inputs.namePrefix, keep: inputs.keep, currentAmiId }, context.report);
+    await inPhase("retention", context.report, async () => {
+      const pruned = await pruneImages(context.clients, { namePrefix: inputs.namePrefix, keep: inputs.keep, protect: [currentAmiId] }, context.report);
+      if (options.sweepOrphans || pruned.removed.length > 0)
+        await sweepOrphanSnapshots(context.clients.ec2, { graceMinutes: inputs.tuning.orphanGraceMinutes }, context.report);
+    });
   } catch (error) {
     context.report({ step: "retention", message: `WARNING: could not prune old images: ${(error as Error).message}` });
   }

@@ -2,6 +2,7 @@
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
 import { isAwsError, ImagePipelineError } from "./errors.ts";
 import { pollUntil } from "./poll.ts";
+import { type RetryPolicy, untilVisible } from "./retry.ts";
 import { TAG } from "./tags.ts";
 
 /** The snapshot's state, or undefined when it does not exist. */
@@ -23,15 +24,20 @@ export async function snapshotsFor(ec2: EC2Client, identity: string): Promise<Sn
   return Snapshots;
 }
 
-/** Polls until the snapshot is `completed`; `error` or the deadline fail. */
+/**
+ * Polls until the snapshot is `completed`; `error` or the deadline fail. The snapshot was just
+ * made, so NotFound is eventual consistency for up to `policy.consistencyWaitMs`, not a failure.
+ */
 export async function waitForSnapshot(
   ec2: EC2Client,
   snapshotId: string,
-  options: { deadline: number; pollInitialMs: number; pollMaxMs: number; signal?: AbortSignal },
+  options: { deadline: number; pollInitialMs: number; pollMaxMs: number; policy: RetryPolicy; signal?: AbortSignal },
 ): Promise<void> {
   await pollUntil(
     async () => {
-      const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+      const { Snapshots = [] } = await untilVisible({ resource: snapshotId, policy: options.policy, signal: options.signal }, () =>
+        ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })),
+      );
       const snapshot = Snapshots[0];
       if (snapshot?.State === "completed") return true;
       if (snapshot?.State === "error" || snapshot === undefined)

@@ -28,7 +28,16 @@ export interface Tuning {
   readonly ebsWorkers: number;
   /** Attempts per block (StartSnapshot's snapshot is not writable at once), with jittered backoff from `retryBaseMs`. */
   readonly blockAttempts: number;
+  /** Base of every jittered exponential backoff (SDK attempts, blocks, throttling, NotFound waits), ms. */
   readonly retryBaseMs: number;
+  /** Attempts the SDK makes per AWS request (throttling, 5xx, dropped connections). */
+  readonly sdkAttempts: number;
+  /** Extra rounds of `sdkAttempts` when AWS still throttles, each after a longer jittered wait; then THROTTLED. */
+  readonly throttleRetries: number;
+  /** How long something this run just made may answer NotFound (AWS is eventually consistent); then NOT_VISIBLE. */
+  readonly consistencyWaitMs: number;
+  /** Snapshots tagged by this pipeline that no AMI uses are deleted once older than this. */
+  readonly orphanGraceMinutes: number;
   readonly uploadPartMiB: number;
   /** Parts uploaded at once. */
   readonly uploadQueueSize: number;

@@ -97,11 +97,19 @@ describe("LINEAR aggregate checksum", () => {
 
 describe("retention choice", () => {
   const image = (amiId: string) => ({ amiId, snapshotId: "", name: amiId, creationDate: "", state: "available", tags: new Map<string, string>() });
-  it("keeps the newest `keep` besides the current one", () => {
+  it("keeps the newest `keep` besides the protected ones", () => {
     const newestFirst = ["ami-5", "ami-4", "ami-3", "ami-2", "ami-1"].map(image);
-    assert.deepEqual(imagesToPrune(newestFirst, 2, "ami-5").map((i) => i.amiId), ["ami-2", "ami-1"]);
-    assert.deepEqual(imagesToPrune(newestFirst, 0, "ami-3").map((i) => i.amiId), ["ami-5", "ami-4", "ami-2", "ami-1"]);
-    assert.deepEqual(imagesToPrune(newestFirst, 10, "ami-5"), []);
+    assert.deepEqual(imagesToPrune(newestFirst, 2, new Set(["ami-5"])).map((i) => i.amiId), ["ami-2", "ami-1"]);
+    assert.deepEqual(imagesToPrune(newestFirst, 10, new Set(["ami-5"])), []);
+    assert.deepEqual(imagesToPrune(newestFirst, 1, new Set(["ami-4", "ami-2"])).map((i) => i.amiId), ["ami-3", "ami-1"]);
+  });
+
+  it("never the newest image, whatever keep and the current image say", () => {
+    const newestFirst = ["ami-5", "ami-4", "ami-3", "ami-2", "ami-1"].map(image);
+    // The stack rolled back to ami-3: the newer ami-5 (maybe another stack's) stays too.
+    assert.deepEqual(imagesToPrune(newestFirst, 0, new Set(["ami-3"])).map((i) => i.amiId), ["ami-4", "ami-2", "ami-1"]);
+    assert.deepEqual(imagesToPrune(newestFirst, 0).map((i) => i.amiId), ["ami-4", "ami-3", "ami-2", "ami-1"]);
+    assert.deepEqual(imagesToPrune([image("ami-1")], 0), []);
   });
 });
 

@@ -14,6 +14,10 @@ import {
   type Ec2State,
   type Image,
   type ImportTask,
+  type Instance,
+  type InstanceState,
+  type LaunchTemplate,
+  type LaunchTemplateVersion,
   type Snapshot,
   type Tags,
 } from "./state.ts";
@@ -525,6 +529,260 @@ function deregisterImage(params: QueryReader, context: Ec2Context): XmlStruct {
   return { return: true, deleteSnapshotResultSet: results };
 }
 
+
+// ---------- instances (only what retention asks: which instances use an AMI) ----------
+
+const INSTANCE_STATE_CODES: Readonly<Record<InstanceState, number>> = {
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+function instanceItem(instance: Instance): XmlStruct {
+  return {
+    instanceId: instance.instanceId,
+    imageId: instance.imageId,
+    instanceState: { code: INSTANCE_STATE_CODES[instance.state], name: instance.state },
+    instanceType: instance.instanceType,
+    launchTime: instance.launchTime,
+    architecture: "x86_64",
+    rootDeviceType: "ebs",
+    virtualizationType: "hvm",
+    tagSet: tagSet(instance.tags),
+  };
+}
+
+function reservationSet(instances: readonly Instance[]): XmlValue {
+  const byReservation = new Map<string, Instance[]>();
+  for (const instance of instances) byReservation.set(instance.reservationId, [...(byReservation.get(instance.reservationId) ?? []), instance]);
+  return [...byReservation].map(([reservationId, members]) => ({
+    reservationId,
+    ownerId: ACCOUNT_ID,
+    groupSet: [],
+    instancesSet: members.map(instanceItem),
+  }));
+}
+
+/** RunInstances: launches `MinCount` instances `running` at once (no capacity, no network). */
+function runInstances(params: QueryReader, context: Ec2Context): XmlStruct {
+  const imageId = params.requiredString("ImageId");
+  const image = requireLiveImage(context.state, imageId);
+  if (image.state !== "available") throw new Ec2ApiError("InvalidAMIID.Unavailable", `The image '${imageId}' is not available`);
+  const count = params.integer("MinCount") ?? 1;
+  if (count < 1 || (params.integer("MaxCount") ?? count) < count) throw invalidParameterValue("MinCount must be at least 1 and at most MaxCount");
+  const reservationId = newId("r");
+  const tags = readTagSpecifications(params, ["instance"]);
+  const launched: Instance[] = [];
+  for (let i = 0; i < count; i++) {
+    const instance: Instance = {
+      instanceId: newId("i"),
+      reservationId,
+      imageId,
+      instanceType: params.string("InstanceType") ?? "m1.small",
+      launchTime: new Date(context.now),
+      state: "running",
+      tags: new Map(tags),
+    };
+    context.state.instances.set(instance.instanceId, instance);
+    launched.push(instance);
+  }
+  return { reservationId, ownerId: ACCOUNT_ID, groupSet: [], instancesSet: launched.map(instanceItem) };
+}
+
+function terminateInstances(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("InstanceId");
+  if (ids.length === 0) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter InstanceId");
+  const instances = ids.map((id) => {
+    const instance = context.state.instances.get(id);
+    if (instance === undefined) throw new Ec2ApiError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+    return instance;
+  });
+  return {
+    instancesSet: instances.map((instance) => {
+      const previous = instance.state;
+      // AWS passes shutting-down first; the fake terminates at once (it has no clock for it).
+      instance.state = "terminated";
+      return {
+        instanceId: instance.instanceId,
+        previousState: { code: INSTANCE_STATE_CODES[previous], name: previous },
+        currentState: { code: INSTANCE_STATE_CODES.terminated, name: "terminated" },
+      };
+    }),
+  };
+}
+
+/** DescribeInstances: terminated instances stay listed (AWS keeps them about an hour). */
+function describeInstances(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("InstanceId");
+  for (const id of ids) {
+    if (!context.state.instances.has(id)) throw new Ec2ApiError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+  }
+  const filters = readFilters(params.structs("Filter"));
+  const instances = [...context.state.instances.values()].filter(
+    (instance) =>
+      (ids.length === 0 || ids.includes(instance.instanceId)) &&
+      matchesFilters(
+        filters,
+        {
+          "image-id": instance.imageId,
+          "instance-id": instance.instanceId,
+          "instance-state-name": instance.state,
+          "instance-state-code": String(INSTANCE_STATE_CODES[instance.state]),
+          "instance-type": instance.instanceType,
+          "reservation-id": instance.reservationId,
+          "owner-id": ACCOUNT_ID,
+        },
+        instance.tags,
+      ),
+  );
+  return { reservationSet: reservationSet(instances) };
+}
+
+// ---------- launch templates ----------
+
+const LAUNCH_TEMPLATE_NAME = /^[a-zA-Z0-9().\-/_]{3,128}$/;
+
+function readLaunchTemplateData(params: QueryReader): Pick<LaunchTemplateVersion, "imageId" | "instanceType"> {
+  const data = params.struct("LaunchTemplateData");
+  if (params.params.LaunchTemplateData === undefined) throw new Ec2ApiError("MissingParameter", "The request must contain the parameter LaunchTemplateData");
+  return { imageId: data.string("ImageId"), instanceType: data.string("InstanceType") };
+}
+
+function findLaunchTemplate(params: QueryReader, context: Ec2Context): LaunchTemplate {
+  const id = params.string("LaunchTemplateId");
+  const name = params.string("LaunchTemplateName");
+  if ((id === undefined) === (name === undefined)) throw invalidParameterValue("Specify either LaunchTemplateId or LaunchTemplateName");
+  const template = [...context.state.launchTemplates.values()].find((candidate) => candidate.launchTemplateId === id || candidate.name === name);
+  if (template === undefined) {
+    throw id !== undefined
+      ? new Ec2ApiError("InvalidLaunchTemplateId.NotFound", `The specified launch template, with template ID ${id}, does not exist.`)
+      : new Ec2ApiError("InvalidLaunchTemplateName.NotFoundException", `The specified launch template, with template name ${name}, does not exist.`);
+  }
+  return template;
+}
+
+function launchTemplateItem(template: LaunchTemplate): XmlStruct {
+  return {
+    launchTemplateId: template.launchTemplateId,
+    launchTemplateName: template.name,
+    createTime: template.createTime,
+    createdBy: `arn:aws:iam::${ACCOUNT_ID}:root`,
+    defaultVersionNumber: template.defaultVersion,
+    latestVersionNumber: template.versions.length,
+    tagSet: tagSet(template.tags),
+  };
+}
+
+function createLaunchTemplate(params: QueryReader, context: Ec2Context): XmlStruct {
+  const name = params.requiredString("LaunchTemplateName");
+  if (!LAUNCH_TEMPLATE_NAME.test(name)) throw invalidParameterValue(`Launch template name '${name}' is invalid`);
+  if ([...context.state.launchTemplates.values()].some((template) => template.name === name)) {
+    throw new Ec2ApiError("InvalidLaunchTemplateName.AlreadyExistsException", `Launch template name already in use.`);
+  }
+  const template: LaunchTemplate = {
+    launchTemplateId: newId("lt"),
+    name,
+    createTime: new Date(context.now),
+    defaultVersion: 1,
+    versions: [{ versionNumber: 1, description: params.string("VersionDescription"), createTime: new Date(context.now), ...readLaunchTemplateData(params) }],
+    tags: new Map(readTagSpecifications(params, ["launch-template"])),
+  };
+  context.state.launchTemplates.set(template.launchTemplateId, template);
+  return { launchTemplate: launchTemplateItem(template) };
+}
+
+function createLaunchTemplateVersion(params: QueryReader, context: Ec2Context): XmlStruct {
+  const template = findLaunchTemplate(params, context);
+  const version: LaunchTemplateVersion = {
+    versionNumber: template.versions.length + 1,
+    description: params.string("VersionDescription"),
+    createTime: new Date(context.now),
+    ...readLaunchTemplateData(params),
+  };
+  template.versions.push(version);
+  return { launchTemplateVersion: launchTemplateVersionItem(template, version, false, context) };
+}
+
+function launchTemplateVersionItem(template: LaunchTemplate, version: LaunchTemplateVersion, resolveAlias: boolean, context: Ec2Context): XmlStruct {
+  const alias = version.imageId?.startsWith("resolve:ssm:") ? version.imageId.slice("resolve:ssm:".length) : undefined;
+  return {
+    launchTemplateId: template.launchTemplateId,
+    launchTemplateName: template.name,
+    versionNumber: version.versionNumber,
+    versionDescription: version.description,
+    createTime: version.createTime,
+    createdBy: `arn:aws:iam::${ACCOUNT_ID}:root`,
+    defaultVersion: version.versionNumber === template.defaultVersion,
+    launchTemplateData: {
+      // With ResolveAlias, EC2 shows the AMI an SSM parameter resolves to instead of the alias.
+      imageId: resolveAlias && alias !== undefined ? (context.state.ssmParameters.get(alias) ?? version.imageId) : version.imageId,
+      instanceType: version.instanceType,
+    },
+  };
+}
+
+/** DescribeLaunchTemplates (`LaunchTemplateId.N`, `LaunchTemplateName.N`, `Filter.N`), with NextToken paging. */
+function describeLaunchTemplates(params: QueryReader, context: Ec2Context): XmlStruct {
+  const ids = params.strings("LaunchTemplateId");
+  const names = params.strings("LaunchTemplateName");
+  const filters = readFilters(params.structs("Filter"));
+  const templates = [...context.state.launchTemplates.values()].filter(
+    (template) =>
+      (ids.length === 0 || ids.includes(template.launchTemplateId)) &&
+      (names.length === 0 || names.includes(template.name)) &&
+      matchesFilters(filters, { "launch-template-name": template.name }, template.tags),
+  );
+  const page = paginate(templates, params, 1, 200);
+  return { launchTemplates: page.items.map(launchTemplateItem), nextToken: page.nextToken };
+}
+
+/**
+ * DescribeLaunchTemplateVersions of one template (`LaunchTemplateId` or `LaunchTemplateName`,
+ * optional `LaunchTemplateVersion.N` with numbers, `$Latest`, `$Default`). The account-wide form
+ * (no template, `$Latest`/`$Default` only) is not modelled: it answers every template's default.
+ */
+function describeLaunchTemplateVersions(params: QueryReader, context: Ec2Context): XmlStruct {
+  const resolveAlias = params.boolean("ResolveAlias") ?? false;
+  const wanted = params.strings("LaunchTemplateVersion");
+  const filters = readFilters(params.structs("Filter"));
+  const hasTemplate = params.string("LaunchTemplateId") !== undefined || params.string("LaunchTemplateName") !== undefined;
+  const templates = hasTemplate ? [findLaunchTemplate(params, context)] : [...context.state.launchTemplates.values()];
+  const versions = templates.flatMap((template) =>
+    template.versions
+      .filter((version) => {
+        if (!hasTemplate) return version.versionNumber === template.defaultVersion;
+        if (wanted.length === 0) return true;
+        return wanted.some(
+          (name) =>
+            (name === "$Latest" && version.versionNumber === template.versions.length) ||
+            (name === "$Default" && version.versionNumber === template.defaultVersion) ||
+            name === String(version.versionNumber),
+        );
+      })
+      .filter((version) => matchesFilters(filters, { "image-id": version.imageId, "instance-type": version.instanceType }, new Map()))
+      .map((version) => ({ template, version })),
+  );
+  const page = paginate(versions, params, 1, 200);
+  return {
+    launchTemplateVersionSet: page.items.map(({ template, version }) => launchTemplateVersionItem(template, version, resolveAlias, context)),
+    nextToken: page.nextToken,
+  };
+}
+
+/** EC2's opaque NextToken paging: here the offset, base64. `MaxResults` within [min, max]. */
+function paginate<T>(items: readonly T[], params: QueryReader, min: number, max: number): { items: T[]; nextToken: string | undefined } {
+  const token = params.string("NextToken");
+  const offset = token === undefined ? 0 : Number(Buffer.from(token, "base64").toString("utf8"));
+  if (!Number.isInteger(offset) || offset < 0) throw invalidParameterValue(`Invalid NextToken '${token}'`);
+  const size = params.integer("MaxResults") ?? max;
+  if (size < min || size > max) throw invalidParameterValue(`MaxResults must be from ${min} to ${max}, got ${size}`);
+  const end = offset + size;
+  return { items: items.slice(offset, end), nextToken: end < items.length ? Buffer.from(String(end)).toString("base64") : undefined };
+}
+
 export const EC2_ACTIONS: Readonly<Record<string, Ec2Handler>> = {
   ImportSnapshot: importSnapshot,
   DescribeImportSnapshotTasks: describeImportSnapshotTasks,
@@ -536,4 +794,11 @@ export const EC2_ACTIONS: Readonly<Record<string, Ec2Handler>> = {
   RegisterImage: registerImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,
+  RunInstances: runInstances,
+  TerminateInstances: terminateInstances,
+  DescribeInstances: describeInstances,
+  CreateLaunchTemplate: createLaunchTemplate,
+  CreateLaunchTemplateVersion: createLaunchTemplateVersion,
+  DescribeLaunchTemplates: describeLaunchTemplates,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
 };

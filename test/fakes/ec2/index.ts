@@ -60,7 +60,7 @@ export interface Ec2Call {
   readonly params: Record<string, unknown>;
   readonly at: number;
   /** Set when a fault answered this request instead of the API. */
-  readonly fault?: "throttle" | "reset";
+  readonly fault?: "throttle" | "reset" | "not-found";
 }
 
 export interface Ec2Fake {
@@ -102,6 +102,23 @@ function sendEbsError(response: ServerResponse, error: EbsApiError, requestId: s
     "x-amzn-ErrorType": error.type,
     "x-amzn-RequestId": requestId,
   });
+}
+
+/** The first id a request names, for the eventual-consistency fault. */
+function firstResourceId(params: QueryStruct): string | undefined {
+  for (const name of ["SnapshotId", "ImageId", "ResourceId"]) {
+    const value = params[name];
+    if (Array.isArray(value) && typeof value[0] === "string") return value[0];
+    if (typeof value === "string") return value;
+  }
+  return undefined;
+}
+
+/** The NotFound EC2 gives for an id it does not know (yet). */
+function notFoundError(id: string): Ec2ApiError {
+  if (id.startsWith("snap-")) return new Ec2ApiError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+  if (id.startsWith("ami-")) return new Ec2ApiError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+  return new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
 }
 
 function s3ObjectChecker(s3Endpoint: string): (bucket: string, key: string) => Promise<S3ObjectCheck> {
@@ -159,6 +176,13 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       sendEc2Error(response, new Ec2ApiError("RequestLimitExceeded", "Request limit exceeded.", 503), requestId);
       return;
     }
+    const hidden = firstResourceId(actionParams);
+    if (hidden !== undefined && faults.takeNotFound(action)) {
+      record({ service: "ec2", action, params: actionParams, fault: "not-found" });
+      sendEc2Error(response, notFoundError(hidden), requestId);
+      return;
+    }
+    await faults.passBarrier(action);
     record({ service: "ec2", action, params: actionParams });
     const handler = EC2_ACTIONS[action];
     if (handler === undefined) {
@@ -214,6 +238,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       sendEbsError(response, new EbsApiError("RequestThrottledException", "Rate exceeded", "ACCOUNT_THROTTLED"), requestId);
       return;
     }
+    await faults.passBarrier(route.action);
     record({ service: "ebs", action: route.action, params: callParams });
     const now = clock();
     advance(state, now, { snapshotCompletionMs });

@@ -99,18 +99,53 @@ export interface Image {
   readonly tags: Tags;
 }
 
+/** EC2 instance states (the name; the fake does not model the numeric code's high byte). */
+export type InstanceState = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
+
+export interface Instance {
+  readonly instanceId: string;
+  readonly reservationId: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly launchTime: Date;
+  state: InstanceState;
+  readonly tags: Tags;
+}
+
+export interface LaunchTemplateVersion {
+  readonly versionNumber: number;
+  readonly description: string | undefined;
+  readonly createTime: Date;
+  /** `ImageId` as given: an AMI id, or `resolve:ssm:<parameter>`. */
+  readonly imageId: string | undefined;
+  readonly instanceType: string | undefined;
+}
+
+export interface LaunchTemplate {
+  readonly launchTemplateId: string;
+  readonly name: string;
+  readonly createTime: Date;
+  defaultVersion: number;
+  readonly versions: LaunchTemplateVersion[];
+  readonly tags: Tags;
+}
+
 export interface Ec2State {
   readonly importTasks: Map<string, ImportTask>;
   readonly snapshots: Map<string, Snapshot>;
   readonly images: Map<string, Image>;
+  readonly instances: Map<string, Instance>;
+  readonly launchTemplates: Map<string, LaunchTemplate>;
+  /** SSM parameters `resolve:ssm:` names in a launch template resolve to (tests set them). */
+  readonly ssmParameters: Map<string, string>;
 }
 
 export function newState(): Ec2State {
-  return { importTasks: new Map(), snapshots: new Map(), images: new Map() };
+  return { importTasks: new Map(), snapshots: new Map(), images: new Map(), instances: new Map(), launchTemplates: new Map(), ssmParameters: new Map() };
 }
 
 /** IDs in AWS's current long format: prefix and 17 hex digits. */
-export function newId(prefix: "import-snap" | "snap" | "ami"): string {
+export function newId(prefix: "import-snap" | "snap" | "ami" | "i" | "r" | "lt"): string {
   return `${prefix}-${randomBytes(9).toString("hex").slice(0, 17)}`;
 }
 
