@@ -45,7 +45,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   image: {
     summary: "build, upload and import the NixOS image as an AMI; list and prune old images",
-    usage: "image build|upload|import|ls|prune [--help]",
+    usage: "image build|upload|import|ls|prune|adopt|forget [--help]",
     load: () => import("./commands/image.ts"),
     ownHelp: true,
   },

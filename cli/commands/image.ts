@@ -1,7 +1,9 @@
-// `clawdinator image build|upload|import|ls|prune`: the image pipeline by hand, the successor of
+// `clawdinator image build|upload|import|ls|prune|adopt|forget`: the image pipeline by hand, the successor of
 // the upstream's build-image.sh / upload-image.sh / import-image.sh. The same steps the Pulumi
 // resource runs (providers/nixos-ami), with progress bars on a terminal and plain lines otherwise.
+import { execFile } from "node:child_process";
 import type { Writable } from "node:stream";
+import { promisify } from "node:util";
 import type * as Steps from "../../providers/nixos-ami/steps.ts";
 import type { Endpoints, NixosAmiInputs } from "../../providers/nixos-ami/types.ts";
 import { COMMON_HELP, parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
@@ -26,8 +28,12 @@ export const OPTIONS = [
   "s3-endpoint",
   "ec2-endpoint",
   "ebs-endpoint",
+  "protect",
+  "fleet-stack",
+  "grace",
+  "ami",
 ] as const;
-export const FLAGS = ["json", "dry-run"] as const;
+export const FLAGS = ["json", "dry-run", "yes"] as const;
 
 export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [options]
   build   --flake REF --configuration NAME [--nix BIN]          nix build of the raw image; prints identity and path
@@ -37,7 +43,15 @@ export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [o
           [--method ebs-direct|vm-import] [--name-prefix P] [--keep N] [--boot-mode M] [--architecture A] [--timeout 60m]
                                                                the whole pipeline: adopt, build, snapshot, register, prune
   ls      --region R [--name-prefix P]                         the AMIs this pipeline made, newest first
-  prune   --region R --keep N [--name-prefix P] [--dry-run]    remove images beyond the newest N
+  prune   --region R --keep N [--name-prefix P] [--protect ami-1,ami-2] [--fleet-stack NAME]
+          [--grace 24h] [--dry-run | --yes]                    remove images beyond the newest N (N >= 1) and
+                                                               orphaned snapshots older than --grace; never the
+                                                               newest, a protected one, the fleet stack's amiId, or
+                                                               one an instance or launch template uses. On a
+                                                               terminal it is a dry run unless --yes is given.
+  adopt   --ami ID (--flake REF --configuration NAME | --image FILE) --region R [--name-prefix P]
+                                                               tag an existing AMI as this image (resolves NAME_TAKEN)
+  forget  --ami ID --region R                                  remove the pipeline's tags: never adopted or pruned again
 Common: --json (machine-readable result), --s3-endpoint/--ec2-endpoint/--ebs-endpoint URL.
 Environment: CLAWDINATOR_IMAGE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_S3/_EC2/_EBS (or AWS_ENDPOINT_URL), AWS credentials as usual.`;
 
@@ -113,7 +127,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
       keep: options.has("keep") ? wholeNumber(options, "keep") : undefined,
       architecture: options.get("architecture"),
       bootMode: options.get("boot-mode"),
-      importTimeoutMinutes: options.has("timeout") ? minutes(options.get("timeout") ?? "") : undefined,
+      importTimeoutMinutes: options.has("timeout") ? minutes(options.get("timeout") ?? "", "timeout") : undefined,
       endpoints: endpoints(options, io),
     };
     const inputs = validInputs(steps, raw);
@@ -145,19 +159,97 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
 
   async prune({ options, io, steps, report }) {
     const keep = wholeNumber(options, "keep");
+    if (keep < 1) throw new UsageError(`--keep must be at least 1 (how many of the newest images stay), got ${keep}; the newest image is never removed`);
+    if (options.has("dry-run") && options.has("yes")) throw new UsageError("--dry-run and --yes contradict each other; give one");
     const namePrefix = options.get("name-prefix") ?? steps.DEFAULTS.namePrefix;
+    const graceMinutes = options.has("grace") ? minutes(options.get("grace") ?? "", "grace") : steps.DEFAULT_TUNING.orphanGraceMinutes;
+    // A person at a terminal sees what would go first; scripts (no terminal) and --yes act.
+    const interactive = io.stdin.isTTY === true || io.stdout.isTTY === true;
+    const dryRun = options.has("dry-run") || (interactive && !options.has("yes"));
+    const protect = [...protectedAmis(options), ...(options.has("fleet-stack") ? [await fleetStackAmi(options.get("fleet-stack") ?? "", io)] : [])];
     const clients = steps.createClients(region(options, io), endpoints(options, io));
     try {
-      // No "current" image here: the newest `keep` stay, which includes the one in use.
-      const doomed = options.has("dry-run")
-        ? steps.imagesToPrune(await steps.listImages(clients.ec2, namePrefix), keep)
-        : await steps.pruneImages(clients, { namePrefix, keep }, report);
-      print(io, options, { [options.has("dry-run") ? "wouldRemove" : "removed"]: doomed.map((image) => image.amiId).join(" ") || "nothing" });
+      const { removed, spared } = await steps.inPhase("retention", report, () => steps.pruneImages(clients, { namePrefix, keep, protect, dryRun }, report));
+      const swept = await steps.inPhase("retention", report, () => steps.sweepOrphanSnapshots(clients.ec2, { graceMinutes, dryRun }, report));
+      print(io, options, {
+        [dryRun ? "wouldRemove" : "removed"]: removed.map((image) => image.amiId).join(" ") || "nothing",
+        ...(spared.length > 0 ? { keptInUse: spared.map(({ image, reason }) => `${image.amiId} (${reason})`).join("; ") } : {}),
+        ...(protect.length > 0 ? { protected: protect.join(" ") } : {}),
+        [dryRun ? "wouldDeleteSnapshots" : "deletedSnapshots"]: swept.join(" ") || "nothing",
+      });
+      if (dryRun && !options.has("dry-run")) io.stderr.write("dry run (a terminal): nothing was removed; run again with --yes to remove it\n");
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+
+  async adopt({ options, io, steps, report }) {
+    const amiId = amiOption(options);
+    const source = imageSourceFrom(options, steps, { allowImage: true });
+    report({ step: "identity", message: source.kind === "flake" ? `nix eval ${source.flake}#${source.nixosConfiguration}` : `sha256 ${source.imagePath}` });
+    const identity = await steps.resolveIdentity(source, io.signal);
+    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    try {
+      const namePrefix = options.get("name-prefix") ?? steps.DEFAULTS.namePrefix;
+      const image = await steps.inPhase("adopt", report, () => steps.adoptImage(clients.ec2, { amiId, identity, namePrefix }));
+      print(io, options, { adopted: image.amiId, name: image.name, snapshotId: image.snapshotId, identity: identity.identity });
+    } finally {
+      steps.destroyClients(clients);
+    }
+  },
+
+  async forget({ options, io, steps, report }) {
+    const amiId = amiOption(options);
+    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    try {
+      const { image, removedKeys } = await steps.inPhase("adopt", report, () => steps.forgetImage(clients.ec2, amiId));
+      print(io, options, { forgotten: image.amiId, name: image.name, removedTags: removedKeys.join(" ") || "none" });
     } finally {
       steps.destroyClients(clients);
     }
   },
 };
+
+function amiOption(options: Map<string, string>): string {
+  const amiId = options.get("ami");
+  if (amiId === undefined || !/^ami-[0-9a-f]{8,17}$/.test(amiId)) throw new UsageError(`--ami needs an AMI id like ami-0123456789abcdef0${amiId === undefined ? "" : `, got "${amiId}"`}`);
+  return amiId;
+}
+
+/** `--protect ami-1,ami-2` (and the option repeated is not supported: one comma list). */
+function protectedAmis(options: Map<string, string>): string[] {
+  const text = options.get("protect");
+  if (text === undefined) return [];
+  const ids = text.split(",").map((id) => id.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !/^ami-[0-9a-f]{8,17}$/.test(id));
+  if (ids.length === 0 || bad.length > 0) throw new UsageError(`--protect takes AMI ids separated by commas, e.g. --protect ami-0123456789abcdef0; not an AMI id: ${bad.join(", ") || "(empty)"}`);
+  return ids;
+}
+
+/**
+ * The fleet stack's `amiId` output (infra/fleet.ts), read with the Pulumi CLI from the project in
+ * the current directory. Any failure is an error: pruning without a protection the user asked for
+ * could remove the AMI the fleet runs.
+ */
+async function fleetStackAmi(stack: string, io: CliIo): Promise<string> {
+  if (stack === "") throw new UsageError("--fleet-stack needs the stack name, e.g. --fleet-stack fleet");
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)("pulumi", ["stack", "output", "--json", "--stack", stack], { cwd: io.cwd, env: io.env, signal: io.signal }));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : ((error as { stderr?: string }).stderr || (error as Error).message).trim();
+    throw new UsageError(`could not read the outputs of stack ${stack} (${reason}); pass its AMI with --protect ami-... instead (\`pulumi stack output amiId --stack ${stack}\`)`);
+  }
+  let amiId: unknown;
+  try {
+    amiId = (JSON.parse(stdout) as { amiId?: unknown }).amiId;
+  } catch {
+    throw new UsageError(`pulumi stack output --json --stack ${stack} printed no JSON; pass the fleet's AMI with --protect ami-...`);
+  }
+  if (typeof amiId !== "string" || !amiId.startsWith("ami-"))
+    throw new UsageError(`stack ${stack} has no amiId output (is it the fleet stack?); pass the fleet's AMI with --protect ami-...`);
+  return amiId;
+}
 
 function imageSourceFrom(options: Map<string, string>, steps: StepsModule, { allowImage }: { allowImage: boolean }): Steps.ImageSource {
   const image = options.get("image");
@@ -225,9 +317,9 @@ function wholeNumber(options: Map<string, string>, name: string): number {
   return Number(text);
 }
 
-function minutes(text: string): number {
+function minutes(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(text);
-  if (!match) throw new UsageError(`--timeout must look like 40m, 2h or 90s, got "${text}"`);
+  if (!match) throw new UsageError(`--${flag} must look like 40m, 2h or 90s, got "${text}"`);
   const factor = match[2] === "h" ? 60 : match[2] === "s" ? 1 / 60 : 1;
   return Number(match[1]) * factor;
 }

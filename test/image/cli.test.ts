@@ -66,16 +66,20 @@ describe("clawdinator image", () => {
     assert.equal(world.s3.uploads().length, uploads);
   });
 
-  it("ls lists the image; prune --dry-run names it; prune removes it", async () => {
+  it("ls lists the image; prune never removes the only (newest) one; --keep 0 is refused", async () => {
     const listed = await runCli(["image", "ls", "--json"], { env });
     const images = JSON.parse(listed.stdout) as { amiId: string }[];
     assert.equal(images.length, 1);
-    const dry = await runCli(["image", "prune", "--keep", "0", "--dry-run"], { env });
-    assert.equal(dry.stdout.trim(), `wouldRemove: ${images[0]?.amiId}`);
-    assert.equal(world.ec2.state.images.get(images[0]?.amiId ?? "")?.state, "available", "dry run removed nothing");
-    const pruned = await runCli(["image", "prune", "--keep", "0"], { env });
+    const dry = await runCli(["image", "prune", "--keep", "1", "--dry-run"], { env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^wouldRemove: nothing$/m);
+    const refused = await runCli(["image", "prune", "--keep", "0"], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--keep must be at least 1/);
+    const pruned = await runCli(["image", "prune", "--keep", "1"], { env });
     assert.equal(pruned.code, 0, pruned.stderr);
-    assert.equal((await runCli(["image", "ls"], { env })).stdout.trim(), "no images");
+    assert.match(pruned.stdout, /^removed: nothing$/m);
+    assert.equal(world.ec2.state.images.get(images[0]?.amiId ?? "")?.state, "available");
   });
 
   it("a user error exits 2 and names the flag", async () => {
