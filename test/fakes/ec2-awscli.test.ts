@@ -4,7 +4,7 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -196,6 +196,23 @@ describe("awscli v2 against the EC2 fake", { concurrency: true }, () => {
       Snapshots: Array<{ SnapshotId: string; State: string }>;
     };
     assert.deepEqual(snapshots.Snapshots.map((s) => [s.SnapshotId, s.State]), [[started.SnapshotId, "completed"]]);
+
+    // Read it back the way a user checks a snapshot.
+    const listed = succeeded(await aws("ebs", "list-snapshot-blocks", "--snapshot-id", started.SnapshotId)) as {
+      Blocks: Array<{ BlockIndex: number; BlockToken: string }>;
+      BlockSize: number;
+      VolumeSize: number;
+    };
+    assert.deepEqual([listed.BlockSize, listed.VolumeSize, listed.Blocks.map((block) => block.BlockIndex)], [EBS_BLOCK_SIZE, 1, [7]]);
+    const outFile = join(home, "read-back.bin");
+    const got = succeeded(
+      await aws("ebs", "get-snapshot-block", "--snapshot-id", started.SnapshotId, "--block-index", "7", "--block-token", listed.Blocks[0]?.BlockToken ?? "", outFile),
+    ) as { DataLength: number; Checksum: string; ChecksumAlgorithm: string };
+    assert.deepEqual([got.DataLength, got.Checksum, got.ChecksumAlgorithm], [EBS_BLOCK_SIZE, digest.toString("base64"), "SHA256"]);
+    assert.ok((await readFile(outFile)).equals(data), "the block read back is the block written");
+    // EBS's JSON errors (x-amzn-ErrorType + {"Message","Reason"}), 404 included, as botocore parses them.
+    failedWith(await aws("ebs", "list-snapshot-blocks", "--snapshot-id", "snap-0123456789abcdef0"), "ResourceNotFoundException");
+    failedWith(await aws("ebs", "get-snapshot-block", "--snapshot-id", started.SnapshotId, "--block-index", "7", "--block-token", "forged", outFile), "ValidationException");
   });
 
   it("retries through a throttled request (botocore's own retry logic)", async (t) => {

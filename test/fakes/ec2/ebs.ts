@@ -1,7 +1,9 @@
 /**
  * EBS direct APIs (REST-JSON, botocore ebs/2019-11-02): StartSnapshot, PutSnapshotBlock and
  * CompleteSnapshot, with the checks AWS makes on block length, per-block SHA-256 and the LINEAR
- * aggregate checksum. Snapshots started here are the same objects EC2's DescribeSnapshots lists.
+ * aggregate checksum; ListSnapshotBlocks and GetSnapshotBlock to read a completed snapshot back
+ * (also one VM Import made from a RAW object). Snapshots started here are the same objects EC2's
+ * DescribeSnapshots lists.
  */
 import { createHash } from "node:crypto";
 import { EbsApiError } from "./errors.ts";
@@ -9,24 +11,32 @@ import { fingerprint } from "./ec2-actions.ts";
 import type { FaultPlan } from "./faults.ts";
 import { ACCOUNT_ID, EBS_BLOCK_SIZE, newId, type Ec2State, type Snapshot } from "./state.ts";
 
-export type EbsAction = "StartSnapshot" | "PutSnapshotBlock" | "CompleteSnapshot";
+export type EbsAction = "StartSnapshot" | "PutSnapshotBlock" | "CompleteSnapshot" | "ListSnapshotBlocks" | "GetSnapshotBlock";
 
 export interface EbsRoute {
   readonly action: EbsAction;
   readonly snapshotId: string | undefined;
   readonly blockIndex: number | undefined;
+  /** The query string (`maxResults`, `pageToken`, `startingBlockIndex`, `blockToken`). */
+  readonly query: URLSearchParams;
 }
 
-/** Maps a method and path to an EBS action; undefined when the path is not an EBS direct one. */
-export function matchEbsRoute(method: string, path: string): EbsRoute | undefined {
-  if (method === "POST" && path === "/snapshots") return { action: "StartSnapshot", snapshotId: undefined, blockIndex: undefined };
+/** Maps a method and URL to an EBS action; undefined when the path is not an EBS direct one. */
+export function matchEbsRoute(method: string, url: URL): EbsRoute | undefined {
+  const path = url.pathname;
+  const query = url.searchParams;
+  const none = { snapshotId: undefined, blockIndex: undefined, query };
+  if (method === "POST" && path === "/snapshots") return { action: "StartSnapshot", ...none };
   const block = /^\/snapshots\/([^/]+)\/blocks\/([^/]+)$/.exec(path);
-  if (method === "PUT" && block !== null) {
-    return { action: "PutSnapshotBlock", snapshotId: decodeURIComponent(block[1] as string), blockIndex: Number(block[2]) };
+  if ((method === "PUT" || method === "GET") && block !== null) {
+    const at = { snapshotId: decodeURIComponent(block[1] as string), blockIndex: Number(block[2]), query };
+    return { action: method === "PUT" ? "PutSnapshotBlock" : "GetSnapshotBlock", ...at };
   }
+  const blocks = /^\/snapshots\/([^/]+)\/blocks$/.exec(path);
+  if (method === "GET" && blocks !== null) return { action: "ListSnapshotBlocks", ...none, snapshotId: decodeURIComponent(blocks[1] as string) };
   const completion = /^\/snapshots\/completion\/([^/]+)$/.exec(path);
   if (method === "POST" && completion !== null) {
-    return { action: "CompleteSnapshot", snapshotId: decodeURIComponent(completion[1] as string), blockIndex: undefined };
+    return { action: "CompleteSnapshot", ...none, snapshotId: decodeURIComponent(completion[1] as string) };
   }
   return undefined;
 }
@@ -46,7 +56,8 @@ export interface EbsContext {
 export interface EbsResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: Record<string, unknown>;
+  /** JSON, or the raw bytes of a block (GetSnapshotBlock's payload). */
+  readonly body: Record<string, unknown> | Buffer;
 }
 
 /** What the fake records about an EBS call in `Ec2Fake.calls` (never the block bytes). */
@@ -72,6 +83,10 @@ export function ebsCallParams(request: Omit<EbsRequest, "body">, body: Buffer | 
         ChecksumAlgorithm: header("x-amz-checksum-algorithm"),
         ChecksumAggregationMethod: header("x-amz-checksum-aggregation-method"),
       };
+    case "ListSnapshotBlocks":
+      return { SnapshotId: route.snapshotId, ...Object.fromEntries(route.query) };
+    case "GetSnapshotBlock":
+      return { SnapshotId: route.snapshotId, BlockIndex: route.blockIndex, BlockToken: route.query.get("blockToken") ?? undefined };
   }
 }
 
@@ -165,6 +180,7 @@ function startSnapshot(request: EbsRequest, context: EbsContext): EbsResponse {
       digests: new Map(),
       completionRequestedAt: undefined,
     },
+    importedBlocks: undefined,
   };
   context.state.snapshots.set(snapshotId, snapshot);
   return startSnapshotResponse(snapshot);
@@ -244,8 +260,90 @@ function completeSnapshot(request: EbsRequest, context: EbsContext): EbsResponse
   return { status: 202, headers: {}, body: { Status: "pending" } };
 }
 
+// ---------- reading a snapshot back ----------
+
+/** How long a block token stays valid (AWS: about 7 days; only reported, not enforced here). */
+const BLOCK_TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/** A completed snapshot with readable blocks: EBS direct's, or VM Import's of a RAW object. */
+function readableSnapshot(context: EbsContext, snapshotId: string | undefined): { snapshot: Snapshot; blocks: ReadonlyMap<number, Buffer> } {
+  const snapshot = snapshotId === undefined ? undefined : context.state.snapshots.get(snapshotId);
+  if (snapshot === undefined) throw new EbsApiError("ResourceNotFoundException", `The snapshot '${snapshotId}' does not exist.`, "SNAPSHOT_NOT_FOUND");
+  if (snapshot.state !== "completed") throw invalid(`The snapshot '${snapshot.snapshotId}' is ${snapshot.state}; only a completed snapshot can be read`, "INVALID_SNAPSHOT_ID");
+  const blocks = snapshot.ebs?.blocks ?? snapshot.importedBlocks;
+  if (blocks === undefined) throw invalid(`This fake holds no data for '${snapshot.snapshotId}' (a VM Import of a VHD or VMDK object)`, "INVALID_SNAPSHOT_ID");
+  return { snapshot, blocks };
+}
+
+/** Opaque to clients; here it binds the snapshot and the index, as AWS's does. */
+function blockToken(snapshotId: string, index: number): string {
+  return Buffer.from(`fake-ebs:${snapshotId}:${index}`).toString("base64");
+}
+
+function integerQuery(query: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) throw invalid(`${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  return Number(text);
+}
+
+/** ListSnapshotBlocks: the written (non-zero) blocks in index order, pages of `maxResults` (100–10000). */
+function listSnapshotBlocks(request: EbsRequest, context: EbsContext): EbsResponse {
+  const { snapshot, blocks } = readableSnapshot(context, request.route.snapshotId);
+  const query = request.route.query;
+  const maxResults = integerQuery(query, "maxResults", 100, 10_000) ?? 10_000;
+  const pageToken = query.get("pageToken");
+  let start = integerQuery(query, "startingBlockIndex", 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  if (pageToken !== null) {
+    const decoded = /^fake-page:([^:]+):([0-9]+)$/.exec(Buffer.from(pageToken, "base64").toString("utf8"));
+    if (decoded === null || decoded[1] !== snapshot.snapshotId) throw invalid(`The page token '${pageToken}' is not valid for ${snapshot.snapshotId}`, "INVALID_PAGE_TOKEN");
+    start = Number(decoded[2]);
+  }
+  const indexes = [...blocks.keys()].filter((index) => index >= start).sort((a, b) => a - b);
+  const page = indexes.slice(0, maxResults);
+  const next = indexes[maxResults];
+  return {
+    status: 200,
+    headers: {},
+    body: {
+      Blocks: page.map((index) => ({ BlockIndex: index, BlockToken: blockToken(snapshot.snapshotId, index) })),
+      ExpiryTime: (context.now + BLOCK_TOKEN_LIFETIME_MS) / 1000,
+      VolumeSize: snapshot.volumeSizeGiB,
+      BlockSize: EBS_BLOCK_SIZE,
+      ...(next === undefined ? {} : { NextToken: Buffer.from(`fake-page:${snapshot.snapshotId}:${next}`).toString("base64") }),
+    },
+  };
+}
+
+/** GetSnapshotBlock: the block's bytes, with its length and SHA-256 in headers. */
+function getSnapshotBlock(request: EbsRequest, context: EbsContext): EbsResponse {
+  const { snapshot, blocks } = readableSnapshot(context, request.route.snapshotId);
+  const index = request.route.blockIndex;
+  const token = request.route.query.get("blockToken");
+  if (token === null || token === "") throw invalid("The request must contain the parameter blockToken", "INVALID_BLOCK_TOKEN");
+  if (index === undefined || !Number.isInteger(index) || token !== blockToken(snapshot.snapshotId, index)) {
+    throw invalid(`The block token is not valid for block ${String(index)} of ${snapshot.snapshotId}`, "INVALID_BLOCK_TOKEN");
+  }
+  const data = blocks.get(index);
+  if (data === undefined) throw invalid(`Block ${index} of ${snapshot.snapshotId} holds no data (it reads as zeros)`, "INVALID_BLOCK");
+  return {
+    status: 200,
+    headers: {
+      "content-type": "application/octet-stream",
+      "x-amz-Data-Length": String(data.length),
+      "x-amz-Checksum": createHash("sha256").update(data).digest("base64"),
+      "x-amz-Checksum-Algorithm": "SHA256",
+    },
+    body: data,
+  };
+}
+
 export function handleEbs(request: EbsRequest, context: EbsContext): EbsResponse {
   switch (request.route.action) {
+    case "ListSnapshotBlocks":
+      return listSnapshotBlocks(request, context);
+    case "GetSnapshotBlock":
+      return getSnapshotBlock(request, context);
     case "StartSnapshot":
       return startSnapshot(request, context);
     case "PutSnapshotBlock":

@@ -10,6 +10,7 @@ import type { QueryReader } from "./query.ts";
 import {
   ACCOUNT_ID,
   newId,
+  nonZeroBlocks,
   type BlockDeviceMapping,
   type Ec2State,
   type Image,
@@ -30,11 +31,13 @@ export interface Ec2Context {
   readonly importDurationMs: number;
   /** How long a registered image stays `pending` before `available`. */
   readonly imageAvailableMs: number;
-  /** Answers whether the S3 object an import reads exists, and its size; undefined = not checked. */
-  readonly headS3Object: ((bucket: string, key: string) => Promise<S3ObjectCheck>) | undefined;
+  /** Answers whether the S3 object an import reads exists, and its size (and bytes, with `read`); undefined = not checked. */
+  readonly headS3Object: ((bucket: string, key: string, read: boolean) => Promise<S3ObjectCheck>) | undefined;
 }
 
-export type S3ObjectCheck = { readonly exists: true; readonly size: number } | { readonly exists: false; readonly detail: string };
+export type S3ObjectCheck =
+  | { readonly exists: true; readonly size: number; readonly data: Buffer | undefined }
+  | { readonly exists: false; readonly detail: string };
 
 export type Ec2Handler = (params: QueryReader, context: Ec2Context) => XmlStruct | Promise<XmlStruct>;
 
@@ -135,11 +138,16 @@ async function importSnapshot(params: QueryReader, context: Ec2Context): Promise
 
   let failure: ImportTask["failure"];
   let diskImageSize: number | undefined;
+  let rawBlocks: Map<number, Buffer> | undefined;
   const injected = context.faults.takeImportFailure();
   if (injected !== undefined) failure = { message: injected, at: context.now + context.importDurationMs * 0.5 };
   if (context.headS3Object !== undefined) {
-    const object = await context.headS3Object(s3Bucket, s3Key);
-    if (object.exists) diskImageSize = object.size;
+    // A RAW object is the disk as is: its blocks become the snapshot's (for ListSnapshotBlocks).
+    const object = await context.headS3Object(s3Bucket, s3Key, format === "RAW");
+    if (object.exists) {
+      diskImageSize = object.size;
+      rawBlocks = object.data === undefined ? undefined : nonZeroBlocks(object.data);
+    }
     else {
       failure = {
         message: `ClientError: Disk validation failed [Unable to read S3 object s3://${s3Bucket}/${s3Key}: ${object.detail}]`,
@@ -159,6 +167,7 @@ async function importSnapshot(params: QueryReader, context: Ec2Context): Promise
     createdAt: context.now,
     durationMs: context.importDurationMs,
     diskImageSize,
+    rawBlocks,
     failure,
     status: "active",
     statusMessage: "pending",

@@ -121,12 +121,16 @@ function notFoundError(id: string): Ec2ApiError {
   return new Ec2ApiError("InvalidID", `The ID '${id}' is not valid`);
 }
 
-function s3ObjectChecker(s3Endpoint: string): (bucket: string, key: string) => Promise<S3ObjectCheck> {
+function s3ObjectChecker(s3Endpoint: string): (bucket: string, key: string, read: boolean) => Promise<S3ObjectCheck> {
   const base = s3Endpoint.replace(/\/+$/, "");
-  return async (bucket, key) => {
+  return async (bucket, key, read) => {
     const url = `${base}/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
-    const response = await fetch(url, { method: "HEAD" });
-    if (response.ok) return { exists: true, size: Number(response.headers.get("content-length") ?? 0) };
+    const response = await fetch(url, { method: read ? "GET" : "HEAD" });
+    if (response.ok) {
+      const data = read ? Buffer.from(await response.arrayBuffer()) : undefined;
+      return { exists: true, size: data?.length ?? Number(response.headers.get("content-length") ?? 0), data };
+    }
+    await response.body?.cancel();
     return {
       exists: false,
       detail: response.status === 404 ? "The specified bucket or key does not exist" : `S3 answered HTTP ${response.status}`,
@@ -245,7 +249,10 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     try {
       const ebsRequest: EbsRequest = { route, header, body };
       const result = handleEbs(ebsRequest, { state, now, faults });
-      send(response, result.status, "application/json", JSON.stringify(result.body), { ...result.headers, "x-amzn-RequestId": requestId });
+      if (Buffer.isBuffer(result.body)) {
+        response.writeHead(result.status, { "content-length": String(result.body.length), ...result.headers, "x-amzn-RequestId": requestId });
+        response.end(result.body);
+      } else send(response, result.status, "application/json", JSON.stringify(result.body), { ...result.headers, "x-amzn-RequestId": requestId });
     } catch (error) {
       if (!(error instanceof EbsApiError)) throw error;
       sendEbsError(response, error, requestId);
@@ -254,14 +261,22 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
 
   const server = createServer((request, response) => {
     const requestId = randomUUID();
-    const path = new URL(request.url ?? "/", "http://fake").pathname;
-    const route = matchEbsRoute(request.method ?? "GET", path);
+    const url = new URL(request.url ?? "/", "http://fake");
+    const path = url.pathname;
+    const route = matchEbsRoute(request.method ?? "GET", url);
     const handled =
       route !== undefined
         ? handleEbsRequest(request, response, route, requestId)
         : request.method === "POST" && path === "/"
           ? handleEc2(request, response, requestId)
-          : Promise.resolve(send(response, 404, "text/plain", `No EC2 or EBS direct API at ${request.method} ${path}\n`));
+          : // Off every route: answer as EBS direct's REST front does, in its JSON error shape.
+            Promise.resolve(
+              sendEbsError(
+                response,
+                new EbsApiError("ResourceNotFoundException", `No EC2 or EBS direct API at ${request.method} ${path}`, "DEPENDENCY_RESOURCE_NOT_FOUND"),
+                requestId,
+              ),
+            );
     handled.catch((error: unknown) => {
       // A bug in the fake: answer 500 so the client test fails loudly instead of hanging.
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

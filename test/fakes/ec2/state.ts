@@ -28,6 +28,8 @@ export interface ImportTask {
   readonly durationMs: number;
   /** Bytes of the S3 object, when the fake could see it (DiskImageSize). */
   readonly diskImageSize: number | undefined;
+  /** The object's non-zero blocks, read at ImportSnapshot when the format is RAW: the snapshot's content. */
+  readonly rawBlocks: Map<number, Buffer> | undefined;
   /** Set when the task is doomed (fault, missing S3 object, cancel): it ends `deleted` with this. */
   failure: { message: string; at: number } | undefined;
   status: ImportTaskStatus;
@@ -61,6 +63,8 @@ export interface Snapshot {
   stateMessage: string | undefined;
   readonly tags: Tags;
   readonly ebs: EbsDirectUpload | undefined;
+  /** The non-zero 512 KiB blocks of a snapshot VM Import made from a RAW object (for ListSnapshotBlocks). */
+  readonly importedBlocks: Map<number, Buffer> | undefined;
 }
 
 export interface BlockDeviceMapping {
@@ -145,6 +149,17 @@ export function newState(): Ec2State {
 }
 
 /** IDs in AWS's current long format: prefix and 17 hex digits. */
+/** The non-zero 512 KiB blocks of a disk image, the last one padded with zeros. */
+export function nonZeroBlocks(data: Buffer): Map<number, Buffer> {
+  const blocks = new Map<number, Buffer>();
+  for (let index = 0; index * EBS_BLOCK_SIZE < data.length; index++) {
+    const block = Buffer.alloc(EBS_BLOCK_SIZE);
+    data.copy(block, 0, index * EBS_BLOCK_SIZE, Math.min(data.length, (index + 1) * EBS_BLOCK_SIZE));
+    if (block.some((byte) => byte !== 0)) blocks.set(index, block);
+  }
+  return blocks;
+}
+
 export function newId(prefix: "import-snap" | "snap" | "ami" | "i" | "r" | "lt"): string {
   return `${prefix}-${randomBytes(9).toString("hex").slice(0, 17)}`;
 }
@@ -190,6 +205,7 @@ function advanceImportTask(state: Ec2State, task: ImportTask, now: number): void
       stateMessage: undefined,
       tags: new Map(),
       ebs: undefined,
+      importedBlocks: task.rawBlocks,
     });
     task.status = "completed";
     task.statusMessage = undefined;
