@@ -9,15 +9,15 @@ import { runCli, withTempDir } from "./helpers/cli.ts";
 it("the top-level help advertises --help on image subcommands", async () => {
   const result = await runCli(["help"]);
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /clawdinator image build\|upload\|import\|ls\|prune \[--help\]/);
+  assert.match(result.stdout, /clawdinator image build\|upload\|import\|ls\|prune\|adopt\|forget \[--help\]/);
 });
 
-for (const subcommand of ["build", "upload", "import", "ls", "prune"]) {
+for (const subcommand of ["build", "upload", "import", "ls", "prune", "adopt", "forget"]) {
   it(`image ${subcommand} --help prints the usage and exits 0`, async () => {
     const result = await runCli(["image", subcommand, "--help"]);
     assert.equal(result.stderr, "");
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /^usage: clawdinator image <build\|upload\|import\|ls\|prune>/);
+    assert.match(result.stdout, /^usage: clawdinator image <build\|upload\|import\|ls\|prune\|adopt\|forget>/);
     assert.match(result.stdout, new RegExp(`^  ${subcommand} `, "m"));
   });
 }

@@ -35,7 +35,7 @@ export const OPTIONS = [
 ] as const;
 export const FLAGS = ["json", "dry-run", "yes"] as const;
 
-export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune> [options]
+export const USAGE = `usage: clawdinator image <build|upload|import|ls|prune|adopt|forget> [options]
   build   --flake REF --configuration NAME [--nix BIN]          nix build of the raw image; prints identity and path
   upload  (--flake REF --configuration NAME | --image FILE) --bucket B [--key-prefix P]
                                                                multipart upload to S3 (skipped when already there)

@@ -18,7 +18,7 @@ import {
 import { EBSClient, StartSnapshotCommand } from "@aws-sdk/client-ebs";
 import { command as imageCommand } from "../../cli/commands/image.ts";
 import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
-import { runCli } from "../helpers/cli.ts";
+import { runCli as runCliOnce, type SpawnOptions } from "../helpers/cli.ts";
 import { REGION, startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {
@@ -60,6 +60,9 @@ async function runInProcess(world: World, args: string[], terminal: boolean): Pr
 }
 
 const live = (world: World, state: NixosAmiState): boolean => world.liveImages().includes(state.amiId);
+
+/** The CLI in a child process; a generous timeout, since a loaded machine starts node slowly. */
+const runCli = (args: readonly string[], options: SpawnOptions = {}) => runCliOnce(args, { timeoutMs: 120_000, ...options });
 
 describe("retention never removes what runs", () => {
   let world: World;
