@@ -192,7 +192,8 @@ async function putBlockWithRetry(
       );
       return;
     } catch (error) {
-      if (signal?.aborted || isAwsError(error, "AccessDeniedException") || attempt >= request.blockAttempts) throw error;
+      // THROTTLED already spent the retry policy's rounds (retry.ts): more attempts would multiply them.
+      if (signal?.aborted || error instanceof ImagePipelineError || isAwsError(error, "AccessDeniedException") || attempt >= request.blockAttempts) throw error;
       const ceiling = Math.min(20_000, request.retryBaseMs * 2 ** (attempt - 1));
       await sleep(Math.random() * ceiling, undefined, { signal });
     }
