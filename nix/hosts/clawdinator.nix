@@ -41,6 +41,8 @@
     discordTokenFile = "/run/agenix/discord-token";
     anthropicApiKeyFile = "/run/agenix/anthropic-api-key";
     openaiApiKeyFile = "/run/agenix/openai-api-key";
+    # The coding model's tasks run under bubblewrap (docs/SANDBOX.md).
+    sandbox.enable = true;
   };
 
   nix.settings.experimental-features = [

@@ -63,6 +63,14 @@ let
       discordTokenFile = credentialOf "discordTokenFile";
       anthropicApiKeyFile = credentialOf "anthropicApiKeyFile";
       openaiApiKeyFile = credentialOf "openaiApiKeyFile";
+      coding =
+        if cfg.sandbox.enable then
+          {
+            workDir = "${cfg.stateDir}/tasks";
+            sandbox.bwrap = "${pkgs.bubblewrap}/bin/bwrap";
+          }
+        else
+          null;
       githubApp =
         if cfg.githubApp.enable && cfg.githubApp.appId != null && cfg.githubApp.installationId != null then
           {
@@ -294,6 +302,20 @@ in
       description = "The gateway's state (its systemd StateDirectory), where the hive mind is mounted by default.";
     };
 
+    sandbox = {
+      enable = lib.mkEnableOption ''
+        running model-written code (the coding tool, `clawdinator code`) under bubblewrap inside the
+        gateway: the gateway may then create the seven namespace types bwrap uses (user, mnt, pid,
+        net, ipc, uts, cgroup) and make the mount calls it needs (`@mount`); every other part of the
+        hardening stays. Without it, coding tasks cannot start (docs/SANDBOX.md)
+      '';
+      tasksMax = lib.mkOption {
+        type = lib.types.ints.positive;
+        default = 512;
+        description = "systemd `TasksMax=` of the gateway: caps the processes of all sandboxes together (their RLIMIT_NPROC is per uid).";
+      };
+    };
+
     heapSizeMB = lib.mkOption {
       type = lib.types.ints.between 64 16384;
       default = 128;
@@ -332,8 +354,9 @@ in
 
     memoryMax = lib.mkOption {
       type = lib.types.str;
-      default = "512M";
-      description = "systemd `MemoryMax=` of the gateway: a hard stop well above the heap cap, for what V8 does not count.";
+      default = if cfg.sandbox.enable then "3G" else "512M";
+      defaultText = lib.literalExpression ''if sandbox.enable then "3G" else "512M"'';
+      description = "systemd `MemoryMax=` of the gateway (and, with `sandbox.enable`, of every sandboxed command with it): a hard stop above the heap cap, for what V8 does not count.";
     };
   };
 
@@ -376,6 +399,11 @@ in
             message = "services.clawdinator.config.${lib.concatStringsSep "." k} holds a secret inline, and would land in the world-readable Nix store: remove it and set services.clawdinator.${lib.concatStringsSep "." k}File to a file (agenix) instead.";
           }) inlineSecretKeys;
 
+        warnings = lib.optional (cfg.openaiApiKeyFile != null && !cfg.sandbox.enable) (
+          "services.clawdinator.openaiApiKeyFile is set but sandbox.enable is false: the coding model has a key, "
+          + "but no task can run (the gateway's RestrictNamespaces blocks bubblewrap). Set services.clawdinator.sandbox.enable = true."
+        );
+
         users.users.${cfg.user} = {
           isSystemUser = true;
           inherit (cfg) group uid;
@@ -396,6 +424,14 @@ in
           after = [ "network-online.target" ] ++ lib.optional cfg.bootstrap.enable "clawdinator-boot.service";
           requires = lib.optional cfg.bootstrap.enable "clawdinator-boot.service";
           restartTriggers = [ configFile ];
+          # bwrap, prlimit, and git for the task's diff.
+          path = lib.optionals cfg.sandbox.enable [
+            pkgs.bubblewrap
+            pkgs.util-linux
+            pkgs.git
+            pkgs.coreutils
+            pkgs.bash
+          ];
           unitConfig = {
             # Restarts back off on their own (RestartSteps); never give up on the gateway.
             StartLimitIntervalSec = 0;
@@ -426,6 +462,7 @@ in
             RestartSteps = 5;
             RestartMaxDelaySec = "5min";
             MemoryMax = cfg.memoryMax;
+            TasksMax = cfg.sandbox.tasksMax;
 
             # Hardening: a network client that reads its files and writes its state.
             ProtectSystem = "strict";
@@ -440,10 +477,25 @@ in
             ProtectHostname = true;
             ProtectProc = "invisible";
             ProcSubset = "pid";
-            RestrictNamespaces = true;
+            # The sandbox needs exactly the namespaces bwrap --unshare-all makes; nothing else does.
+            RestrictNamespaces =
+              if cfg.sandbox.enable then
+                [
+                  "user"
+                  "mnt"
+                  "pid"
+                  "net"
+                  "ipc"
+                  "uts"
+                  "cgroup"
+                ]
+              else
+                true;
             RestrictRealtime = true;
             RestrictSUIDSGID = true;
             LockPersonality = true;
+            # bwrap runs unprivileged (no setuid bit): it needs no new privileges, only a user namespace,
+            # which gets its own capability set whatever the bounding set outside.
             NoNewPrivileges = true;
             CapabilityBoundingSet = "";
             AmbientCapabilities = "";
@@ -454,11 +506,20 @@ in
               "AF_UNIX"
               "AF_NETLINK"
             ];
-            SystemCallFilter = [
-              "@system-service"
-              "~@privileged"
-              "~@resources"
-            ];
+            # With the sandbox: bwrap's mount, umount2 and pivot_root (@mount); the limits' setrlimit
+            # and the uid mapping's setuid/setgroups must not be filtered out either.
+            SystemCallFilter =
+              if cfg.sandbox.enable then
+                [
+                  "@system-service"
+                  "@mount"
+                ]
+              else
+                [
+                  "@system-service"
+                  "~@privileged"
+                  "~@resources"
+                ];
             SystemCallArchitectures = "native";
             # V8's JIT writes executable memory.
             MemoryDenyWriteExecute = false;
@@ -555,6 +616,11 @@ in
             RandomizedDelaySec = cfg.selfUpdate.randomizedDelay;
           };
         };
+      })
+
+      (lib.mkIf cfg.sandbox.enable {
+        # bwrap needs unprivileged user namespaces (the NixOS default; said here so nobody turns it off).
+        security.allowUserNamespaces = true;
       })
 
       (lib.mkIf cfg.memoryEfs.enable {

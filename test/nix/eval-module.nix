@@ -21,6 +21,8 @@ let
 in
 {
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+  inherit (config) warnings;
+  userNamespaces = config.security.allowUserNamespaces;
   # Forced only when every assertion holds (as NixOS would refuse to build otherwise).
   result =
     if lib.all (a: a.assertion) config.assertions then

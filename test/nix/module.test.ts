@@ -14,11 +14,14 @@ interface Unit {
   before?: string[];
   requires?: string[];
   environment?: Record<string, string>;
+  path?: string[];
   unitConfig?: Record<string, unknown>;
   serviceConfig: Record<string, unknown>;
 }
 interface Evaluated {
   failedAssertions: string[];
+  warnings: string[];
+  userNamespaces: unknown;
   result: null | {
     services: Record<string, Unit & { restartIfChanged?: boolean; stopIfChanged?: boolean; path?: string[] }>;
     timers: Record<string, { wantedBy: string[]; timerConfig: Record<string, string> }>;
@@ -209,6 +212,36 @@ describe("services.clawdinator", () => {
       fsType: "efs",
       options: ["_netdev", "tls", "iam", "accesspoint=fsap-0123456789abcdef0", "nofail", "region=eu-central-1"],
     });
+  });
+
+  it("gives the gateway exactly what bubblewrap needs for the coding sandbox, and no more", async (t) => {
+    const evaluated = await evaluate(t, { instanceName: "CLAWDINATOR-1", openaiApiKeyFile: "/run/agenix/openai-api-key", sandbox: { enable: true } });
+    if (!evaluated?.result) return assert.ok(evaluated === undefined, evaluated?.failedAssertions.join("; "));
+    assert.deepEqual(evaluated.warnings, []);
+    const unit = evaluated.result.services.clawdinator;
+    assert.ok(unit);
+    const s = unit.serviceConfig;
+    assert.deepEqual(s.RestrictNamespaces, ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"]);
+    assert.deepEqual(s.SystemCallFilter, ["@system-service", "@mount"]);
+    assert.equal(s.TasksMax, 512);
+    assert.equal(s.MemoryMax, "3G", "the sandboxes count against the gateway's memory");
+    // The rest of the baseline holds.
+    for (const key of ["NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateDevices", "ProtectKernelModules"]) assert.equal(s[key], true, key);
+    assert.equal(s.CapabilityBoundingSet, "");
+    assert.equal(s.ProtectSystem, "strict");
+    assert.ok(unit.path?.some((p) => p.endsWith("-bubblewrap")));
+    assert.equal(evaluated.userNamespaces, true);
+    const config = parseConfig(evaluated.result.agentConfig, "module");
+    assert.equal(config.coding.workDir, "/var/lib/clawdinator/tasks");
+    assert.equal(config.coding.sandbox.bwrap, "/nix/store/00000000000000000000000000000000-bubblewrap/bin/bwrap");
+  });
+
+  it("warns when the coding model has a key but the sandbox is off", async (t) => {
+    const evaluated = await evaluate(t, { instanceName: "CLAWDINATOR-1", openaiApiKeyFile: "/run/agenix/openai-api-key" });
+    if (!evaluated) return;
+    assert.equal(evaluated.warnings.length, 1);
+    assert.match(evaluated.warnings[0] ?? "", /sandbox\.enable is false.*Set services\.clawdinator\.sandbox\.enable = true/);
+    assert.equal(evaluated.result?.services.clawdinator?.serviceConfig.RestrictNamespaces, true);
   });
 
   const refusals: Array<[string, Record<string, unknown>, RegExp]> = [

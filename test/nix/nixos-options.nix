@@ -44,5 +44,6 @@ in
     };
     documentation.enable = anything;
     time.timeZone = anything;
+    security.allowUserNamespaces = anything;
   };
 }

@@ -14,6 +14,10 @@ let
     clawdinator = drv "clawdinator-0.1.0" { meta.mainProgram = "clawdinator"; };
     util-linux = drv "util-linux" { };
     efs-utils = drv "efs-utils" { };
+    bubblewrap = drv "bubblewrap" { };
+    git = drv "git" { };
+    coreutils = drv "coreutils" { };
+    bash = drv "bash" { };
     python3 = drv "python3" { meta.mainProgram = "python3"; };
     nodejs_24 = drv "nodejs-24" { meta.mainProgram = "node"; };
     makeWrapper = drv "make-wrapper-hook" { };
