@@ -11,12 +11,14 @@ import { routeConsoleToLog } from "./console.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
+import type { GithubRuntime } from "./github/open.ts";
 import { createLogger, logFormatFor, ScrubbingSink, type Logger } from "./log.ts";
 import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
 import type { MemoryStore } from "./memory/types.ts";
 import type { GatewayReporter } from "./ops/gateway-report.ts";
+import type { Tool } from "./tools/registry.ts";
 import { startRouting } from "./router.ts";
 import type { IntegrationStatus, StatusReport } from "./status.ts";
 import { ShellTransport } from "./transport/shell.ts";
@@ -77,7 +79,8 @@ interface Surroundings {
 async function serve({ config, source, secrets, sink, log, io, startedAt }: Surroundings): Promise<void> {
   const memory = await openMemory(config, source, log);
   const coding = await createCoding(config, secrets, memory.store, log);
-  const commands: readonly Command[] = [...BUILTIN_COMMANDS, codeCommand(coding.service, coding.status.detail)];
+  const github = await openGithubIfConfigured(config, secrets, memory.store, sink, log);
+  const commands: readonly Command[] = [...BUILTIN_COMMANDS, codeCommand(coding.service, coding.status.detail), ...(github?.commands() ?? [])];
 
   // The health report (status/<instance>.json), on an instance only: `status.bucket` is set there.
   const { startGatewayReport } = await import("./ops/gateway-report.ts");
@@ -104,6 +107,8 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     scrub: (text) => sink.scrub(text),
     coding: coding.service,
     ...(report ? { onModelFailure: (error: unknown) => report.error("model", error) } : {}),
+    tools: github?.tools(),
+    context: github?.contextText(),
   });
   const status = (): StatusReport => ({
     instance: config.instance,
@@ -111,7 +116,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     transport: transport.name,
     configSource: source,
     startedAt,
-    integrations: integrationStatus(config, secrets, brain, transport, memory, coding.status),
+    integrations: integrationStatus(config, secrets, brain, transport, memory, coding.status, github),
   });
 
   try {
@@ -124,6 +129,8 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   }
   if (transport.name !== "discord") report?.state("connected");
   log.info({ transport: transport.name, config: source }, "online");
+  // The monitor, the scheduled digest (posted by the transport, never through the model) and the seed refresh.
+  github?.start(transport.post?.bind(transport));
 
   const aborted = new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
@@ -131,6 +138,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   });
   await Promise.race([transport.finished, aborted]);
   await transport.stop();
+  await github?.stop();
   sink.around = undefined;
   await report?.stop();
   // Gists of the last answers may still be on their way to the hive mind.
@@ -185,11 +193,13 @@ async function createBrain(deps: {
   status: () => StatusReport;
   scrub: (text: string) => string;
   coding: CodingService | undefined;
+  tools?: readonly Tool[];
+  context?: string;
 }): Promise<Brain> {
   const { anthropicApiKey } = deps.secrets;
   if (!anthropicApiKey) return new NotConfiguredBrain();
   const { openClaudeBrain } = await import("./brain/open.ts");
-  const extraTools = deps.coding ? [(await import("./coding/tool.ts")).codeTaskTool(deps.coding)] : [];
+  const extraTools = [...(deps.coding ? [(await import("./coding/tool.ts")).codeTaskTool(deps.coding)] : []), ...(deps.tools ?? [])];
   // fleet_spawn only where an operator pointed the agent at a checkout with the stacks (never on an instance).
   const { projectDir, command } = deps.config.spawn;
   if (projectDir) extraTools.push(await import("./ops/spawn-tool.ts").then((m) => m.fleetSpawnTool(m.commandSpawner({ projectDir, command }))));
@@ -230,6 +240,31 @@ async function createCoding(
   }
 }
 
+/** How long start-up waits for missing repo seeds to clone (the clone goes on in the background after). */
+const SEED_WAIT_MS = 60_000;
+
+/**
+ * GitHub when it has credentials or repos (octokit is imported only then): the monitor, the
+ * digest, the read-only tools, and the repo docs for the model's context.
+ */
+async function openGithubIfConfigured(config: Config, secrets: Secrets, memory: MemoryStore, sink: ScrubbingSink, log: Logger): Promise<GithubRuntime | undefined> {
+  if (!(config.githubApp && secrets.githubAppPrivateKey) && !secrets.githubToken && config.github.repos.length === 0) return undefined;
+  const { openGithub } = await import("./github/open.ts");
+  const github = openGithub({ config, secrets, memory, log, onSecret: (token) => sink.addSecrets([token]) });
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), SEED_WAIT_MS)));
+  const prepared = github.prepare().then(
+    () => "ready" as const,
+    (error: unknown) => {
+      log.warn({ component: "github", err: error }, "github: preparing the repo seeds failed; code search and project docs wait for the next refresh");
+      return "failed" as const;
+    },
+  );
+  if ((await Promise.race([prepared, waited])) === "timeout") log.warn({ component: "github" }, "github: repo seeds still cloning; the project docs join the context at the next start");
+  clearTimeout(timer);
+  return github;
+}
+
 /**
  * Opens the hive-mind memory on `memoryDir` (the EFS mount on an instance) and seeds it from the
  * repository's `memory/` templates when it is empty. An unusable root stops the agent with a
@@ -262,6 +297,7 @@ function integrationStatus(
   transport: Transport,
   memory: { store: FileMemoryStore; seed: SeedResult | undefined },
   coding: IntegrationStatus,
+  github: GithubRuntime | undefined,
 ): IntegrationStatus[] {
   return [
     (secrets.discordToken && transport.status?.()) || {
@@ -271,13 +307,11 @@ function integrationStatus(
     },
     brain.status,
     coding,
-    config.githubApp && secrets.githubAppPrivateKey
-      ? {
-          name: "github",
-          state: "configured",
-          detail: `App ${config.githubApp.appId}, installation ${config.githubApp.installationId} at ${config.endpoints.github}; no tool in this build reads GitHub yet`,
-        }
-      : { name: "github", state: "offline", detail: 'no GitHub App: set "githubApp" {appId, installationId, privateKeyFile}' },
+    github?.status() ?? {
+      name: "github",
+      state: "offline",
+      detail: 'not configured: set "github.repos" to watch, and "githubApp" {appId, installationId, privateKeyFile} (or "github.tokenFile") to authenticate',
+    },
     {
       name: "memory",
       state: "configured",

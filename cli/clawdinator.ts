@@ -43,6 +43,11 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: "boot [--settings FILE]",
     load: () => import("./commands/boot.ts"),
   },
+  github: {
+    summary: "print a GitHub token for scripts; run one monitor cycle and print what needs a maintainer",
+    usage: "github token | github digest --once [--json] [--now ISO] [--config FILE]",
+    load: () => import("./commands/github.ts"),
+  },
   image: {
     summary: "build, upload and import the NixOS image as an AMI; list and prune old images",
     usage: "image build|upload|import|ls|prune|adopt|forget [--help]",

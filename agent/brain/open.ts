@@ -23,6 +23,8 @@ export interface OpenClaudeBrainOptions {
   readonly extraTools?: readonly Tool[];
   /** See ClaudeBrainOptions.onModelFailure. */
   readonly onModelFailure?: (error: unknown) => void;
+  /** Project context (repo docs, fenced as data) appended to the system prompt, outside the workspace budget. */
+  readonly context?: string;
 }
 
 /**
@@ -46,6 +48,9 @@ export async function openClaudeBrain(options: OpenClaudeBrainOptions): Promise<
   }
   if (systemPrompt.omitted.length > 0) {
     log.warn({ omitted: systemPrompt.omitted, budget: systemPrompt.budget }, "workspace sections left out of the system prompt for length");
+  }
+  if (options.context) {
+    systemPrompt = { ...systemPrompt, text: `${systemPrompt.text}\n\n${options.context}`, tokens: systemPrompt.tokens + Math.ceil(options.context.length / 4) };
   }
   return new ClaudeBrain({
     apiKey: options.apiKey,

@@ -402,6 +402,15 @@ export class DiscordTransport implements Transport {
     }
   }
 
+  /** A post of the agent's own (the GitHub digest) to a channel of an allowed guild, split at 2,000 characters, pinging nobody. */
+  async post(wanted: string, text: string): Promise<void> {
+    const channel = this.client?.channels.cache.find(
+      (c) => !c.isDMBased() && Object.hasOwn(this.options.discord.guilds, c.guildId) && (c.id === wanted || ("name" in c && c.name === wanted)),
+    );
+    if (!channel?.isSendable()) throw new Error(`discord: channel "${wanted}" not found in an allowed guild (check github.digest.channel)`);
+    for (const content of splitForDiscord(text)) await channel.send({ content, allowedMentions: { parse: [] } });
+  }
+
   /** One message in the start channel of each allowed guild, on the first connect only. */
   private async announce(client: Client): Promise<void> {
     const wanted = this.options.discord.startChannel;

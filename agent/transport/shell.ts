@@ -59,6 +59,12 @@ export class ShellTransport implements Transport {
     await new Promise<void>((resolve, reject) => output.write(`${text}\n`, (error) => (error ? reject(error) : resolve())));
   }
 
+  /** A post of the agent's own (the GitHub digest), printed with the channel it was meant for. */
+  async post(channel: string, text: string): Promise<void> {
+    const { output } = this.options;
+    await new Promise<void>((resolve, reject) => output.write(`[post to ${channel}]\n${text}\n`, (error) => (error ? reject(error) : resolve())));
+  }
+
   async stop(): Promise<void> {
     this.readline?.close();
     await this.finished;

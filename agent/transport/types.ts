@@ -72,7 +72,13 @@ export interface Transport {
    * called. Optional: transports without such a signal leave it out.
    */
   typing?(to: IncomingMessage): StopTyping;
+  /**
+   * Posts a message of the agent's own (the GitHub digest) to a channel, by id or name, in an
+   * allowed guild; not a reply to anyone. The shell prints it. Optional.
+   */
+  post?(channel: string, text: string): Promise<void>;
   /** Connection state for `status` (connected, guilds); absent when there is nothing to report. */
+
   status?(): IntegrationStatus;
   /** Resolves when the transport ends on its own (end of input) after its last message was handled. */
   readonly finished: Promise<void>;

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { CLI, ROOT, run, withTempDir } from "../helpers/cli.ts";
 
 const RECORDER = path.join(ROOT, "test/helpers/record-imports.ts");
-const CLIENT_LIBRARIES = ["discord.js", "@discordjs", "@anthropic-ai/sdk", "@aws-sdk", "@pulumi", "openai"];
+const CLIENT_LIBRARIES = ["discord.js", "@discordjs", "@anthropic-ai/sdk", "@aws-sdk", "@pulumi", "openai", "@octokit"];
 
 async function modulesLoadedBy(input: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   return withTempDir(async (dir) => {
@@ -32,6 +32,12 @@ describe("client libraries load only when their integration is configured", () =
     const modules = await modulesLoadedBy("status\n");
     assert.ok(modules.some((url) => url.endsWith("/agent/main.ts")), "the recorder saw the agent load");
     for (const library of CLIENT_LIBRARIES) assert.deepEqual(fromLibrary(modules, library), [], `${library} was loaded`);
+  });
+
+  it("a GitHub token loads octokit, and nothing else", async () => {
+    const modules = await modulesLoadedBy("status\n", { CLAWDINATOR_GITHUB_TOKEN: "ghp_lazy0000000000000000000000000000000" });
+    assert.notDeepEqual(fromLibrary(modules, "@octokit"), [], "the recorder can see octokit");
+    for (const library of CLIENT_LIBRARIES.filter((l) => l !== "@octokit")) assert.deepEqual(fromLibrary(modules, library), [], `${library} was loaded`);
   });
 
   it("an Anthropic key loads the Anthropic SDK, and still not discord.js", async () => {
