@@ -120,6 +120,8 @@ export class RepoSeeds {
   /** A file of the default branch; undefined when it does not exist. */
   async readFile(repo: string, file: string): Promise<string | undefined> {
     const clean = file.replace(/^\/+/, "");
+    // A git object path has no ".." (git refuses it anyway): there is nothing outside the tree.
+    if (clean === "" || clean.split("/").includes("..")) return undefined;
     try {
       return await this.#git(["-C", this.pathOf(repo), "show", `HEAD:${clean}`], await this.#gitEnv(false));
     } catch (error) {
