@@ -45,7 +45,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   github: {
     summary: "print a GitHub token for scripts; run one monitor cycle and print what needs a maintainer",
-    usage: "github token | github digest --once [--json] [--now ISO] [--config FILE]",
+    usage: "github token|digest [--once] [--json] [--now ISO] [--config FILE]",
     load: () => import("./commands/github.ts"),
   },
   image: {

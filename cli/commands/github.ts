@@ -12,6 +12,10 @@ const GITHUB_USAGE = [
   "options: --config FILE, --root DIR (memory folder: the monitor's cursor and ETags)",
 ].join("\n");
 
+/** The options and flags `github` accepts (test/docs.test.ts checks the docs against them). */
+export const OPTIONS = ["config", "now", "root"] as const;
+export const FLAGS = ["once", "json"] as const;
+
 /**
  * `clawdinator github token|digest`. The token goes to stdout and nowhere else: the log sink
  * knows it as a secret, so no log line can carry it. The digest runs the agent's own monitor and
@@ -19,7 +23,7 @@ const GITHUB_USAGE = [
  */
 export const command: CliCommand = {
   async run(args, io) {
-    const { options, positional } = parseOptions(args, ["config", "now", "root"], ["once", "json"]);
+    const { options, positional } = parseOptions(args, OPTIONS, FLAGS);
     const [action, ...extra] = positional;
     if (action === undefined || extra.length > 0) throw new UsageError(`usage:\n${GITHUB_USAGE}`);
     const { config, source } = await loadConfig(options.get("config") ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
