@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AccessControl } from "./access.ts";
+import { parseConfirmation } from "./brain/authority.ts";
 import type { Brain } from "./brain/types.ts";
 import type { Command, CommandContext } from "./commands/types.ts";
 import type { Config } from "./config/schema.ts";
@@ -53,7 +54,13 @@ export class Router {
     if (text === "") return undefined;
     const [first = "", ...args] = text.split(/\s+/);
     const command = this.byName.get(first.toLowerCase());
+    // The maintainer's own words answering a proposal (typed, or a button the transport turned into them).
+    const confirmation = message.origin === "internal" ? undefined : parseConfirmation(text);
     try {
+      if (confirmation && this.deps.brain.confirm) {
+        log.info({ proposal: confirmation.id, accept: confirmation.accept }, "confirmation");
+        return await this.deps.brain.confirm(message, confirmation.id, confirmation.accept);
+      }
       if (command) {
         log.info({ command: command.name }, "command");
         return await command.run(args, this.context(message));

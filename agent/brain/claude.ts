@@ -5,7 +5,9 @@ import type { MemoryStore } from "../memory/types.ts";
 import type { IntegrationStatus, StatusReport } from "../status.ts";
 import type { Tool, ToolRegistry } from "../tools/registry.ts";
 import type { ToolContext, ToolResult } from "../tools/types.ts";
-import type { IncomingMessage, Reply, ReplyFile } from "../transport/types.ts";
+import { splitQuotes } from "../origin.ts";
+import type { ConfirmationRequest, IncomingMessage, Reply, ReplyFile } from "../transport/types.ts";
+import { confirmationText, PROPOSE_TOOL, Proposals, TurnAuthority } from "./authority.ts";
 import { ConversationStore, type ConversationHistory } from "./conversations.ts";
 import { describeModelFailure, describeTurnTimeout } from "./failures.ts";
 import { gistText } from "./gist.ts";
@@ -74,11 +76,12 @@ type ToolResultBlockParam = Anthropic.ToolResultBlockParam;
  * CLAWDINATOR's voice: Claude through @anthropic-ai/sdk, with the system prompt distilled from the
  * workspace, context per conversation, and a tool-use loop bounded by `maxSteps`.
  *
- * Authority: the maintainer's own message (access control happened before this, in the router)
- * is the only instruction. Everything else the model sees (scheduled/internal messages, memory,
- * tool output, summaries of earlier turns) is fenced as data. Internal messages are never offered
- * write tools, and once a tool brings third-party text into a turn, write tools are withdrawn for
- * the rest of it. A tool the model asks for that was not offered is refused, whatever it says.
+ * Authority follows origin (`TurnAuthority`, docs/SECURITY.md): the maintainer's own message
+ * (access control happened before this, in the router) is the only instruction. Everything else the
+ * model sees (internal tasks, quotes, replied-to messages, memory, tool output, gists of earlier
+ * turns) is third party and fenced as data. The act tools are offered only while the turn holds
+ * nothing third party; after that the model may only propose a change, which runs when the
+ * maintainer confirms it (`confirm`). A tool call the step was not offered is refused.
  *
  * Turns of one conversation run one at a time, in arrival order, so each sees the exchanges before
  * it; different conversations run concurrently. Each turn has a deadline (`turnTimeoutMs`).
@@ -90,6 +93,7 @@ export class ClaudeBrain implements Brain {
   private readonly conversations: ConversationStore;
   private readonly turns = new KeyedSerializer();
   private readonly now: () => Date;
+  private readonly proposals = new Proposals();
   private gists: Promise<void> = Promise.resolve();
   private gistsPending = 0;
 
@@ -141,7 +145,9 @@ export class ClaudeBrain implements Brain {
     const messages: MessageParam[] = [...replay(history), { role: "user", content: currentContent(history, userText) }];
 
     // Maintainer authority comes only from a maintainer's own message; see the class comment.
-    let allowMutating = message.origin !== "internal";
+    const authority = new TurnAuthority(message);
+    const confirmations: ConfirmationRequest[] = [];
+    const proposer = this.proposals.toolFor(this.options.tools, message, this.now, confirmations);
     const attachments: string[] = [];
     const files: ReplyFile[] = [];
     const toolsUsed: string[] = [];
@@ -151,7 +157,7 @@ export class ClaudeBrain implements Brain {
 
     while (steps < limits.maxSteps && !deadline.aborted) {
       steps++;
-      const offered = this.options.tools.offered({ allowMutating });
+      const offered = authority.offered(this.options.tools, proposer);
       let response: Anthropic.Message;
       try {
         response = await this.client.messages.create(
@@ -183,10 +189,11 @@ export class ClaudeBrain implements Brain {
         break;
       }
       messages.push({ role: "assistant", content: response.content });
-      const round = await this.runTools(uses, offered, { message, attachments, files, log, deadline });
-      toolsUsed.push(...uses.slice(0, round.results.length).map((use) => use.name));
-      if (round.thirdPartyText) allowMutating = false;
-      messages.push({ role: "user", content: round.results });
+      const wasThirdParty = authority.thirdParty;
+      const round = await this.runTools(uses, offered, { message, attachments, files, log, deadline, authority });
+      toolsUsed.push(...uses.slice(0, round.length).map((use) => use.name));
+      if (authority.thirdParty && !wasThirdParty) log.info({ sources: authority.sources }, "third-party text in the turn; act tools withdrawn");
+      messages.push({ role: "user", content: round });
     }
 
     let text: string;
@@ -203,15 +210,41 @@ export class ClaudeBrain implements Brain {
         "Ask me to continue, or narrow the question.";
     }
     // A transport cannot post an empty message; say so rather than stay silent.
-    const replyText = [text, ...attachments].filter((part) => part !== "").join("\n") || "(the model answered with nothing)";
-    log.info({ steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined }, "answered");
+    const replyText =
+      [text, ...attachments, confirmationText(confirmations)].filter((part) => part !== "").join("\n") || "(the model answered with nothing)";
+    log.info(
+      { steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined, thirdParty: authority.sources },
+      "answered",
+    );
     // Recorded even after a deadline: the gist is the record of the turn (the maintainer asked,
     // was told it took too long), not an action the model chose.
-    this.remember(message, userText, text, toolsUsed, log);
-    return { text: replyText, ...(files.length > 0 ? { files } : {}) };
+    this.remember(message, userText, text, toolsUsed, authority.thirdParty, log);
+    return { text: replyText, ...(files.length > 0 ? { files } : {}), ...(confirmations.length > 0 ? { confirmations } : {}) };
   }
 
-  /** The user turn: a maintainer's words as they are, anything else fenced as data. */
+  /**
+   * The maintainer's answer to a proposal: `accept` runs exactly the proposed call, with no model
+   * in between; otherwise it is dropped. Only the maintainer who asked, in the same conversation,
+   * within its time, once. What it writes keeps the third-party mark (`ToolContext.thirdParty`).
+   */
+  async confirm(message: IncomingMessage, id: string, accept: boolean): Promise<Reply> {
+    const log = this.options.log.child({ component: "brain", conversation: message.conversation, message: message.id });
+    const proposal = this.proposals.take(id, message, this.now());
+    if (!proposal) {
+      log.warn({ proposal: id, author: message.author.id }, "confirmation for no pending change of this maintainer here");
+      return { text: `There is no pending change ${id} of yours in this conversation (it may have expired, or been confirmed or cancelled already).` };
+    }
+    if (!accept) {
+      log.info({ proposal: id, tool: proposal.tool.name }, "proposed change cancelled");
+      return { text: `Cancelled: ${proposal.summary}` };
+    }
+    log.info({ proposal: id, tool: proposal.tool.name }, "proposed change confirmed by the maintainer");
+    const result = await this.runTool(proposal.tool, proposal.input, message, [], log, true);
+    this.remember(message, `confirm ${id}`, result.text, [proposal.tool.name], true, log);
+    return { text: result.isError ? `${proposal.tool.name} failed: ${result.text}` : result.text };
+  }
+
+  /** The user turn: a maintainer's own words as they are; quotes, replied-to messages and internal tasks fenced as data. */
   private userTurn(message: IncomingMessage): string {
     const at = this.now().toISOString();
     if (message.origin === "internal") {
@@ -223,7 +256,18 @@ export class ClaudeBrain implements Brain {
     }
     const name = message.author.name.replace(/\s+/g, " ").slice(0, 64);
     const where = message.channelId ? ` in channel ${message.channelId}` : "";
-    return `[${at}] Maintainer ${name} (id ${message.author.id}) via ${message.origin}${where}:\n${message.text}`;
+    const { own, quoted } = splitQuotes(message.text);
+    const context = (message.context ?? []).map((piece) =>
+      piece.origin === "maintainer"
+        ? `(Replying to their own earlier message: ${piece.text})`
+        : asData(piece.source, piece.text),
+    );
+    return [
+      `[${at}] Maintainer ${name} (id ${message.author.id}) via ${message.origin}${where}:`,
+      own,
+      ...(quoted.length > 0 ? [asData("text quoted in the maintainer's message", quoted.join("\n"))] : []),
+      ...context,
+    ].join("\n");
   }
 
   /**
@@ -235,10 +279,9 @@ export class ClaudeBrain implements Brain {
   private async runTools(
     uses: readonly ToolUseBlock[],
     offered: readonly Tool[],
-    turn: { message: IncomingMessage; attachments: string[]; files: ReplyFile[]; log: Logger; deadline: AbortSignal },
-  ): Promise<{ results: ToolResultBlockParam[]; thirdPartyText: boolean }> {
+    turn: { message: IncomingMessage; attachments: string[]; files: ReplyFile[]; log: Logger; deadline: AbortSignal; authority: TurnAuthority },
+  ): Promise<ToolResultBlockParam[]> {
     const results: ToolResultBlockParam[] = [];
-    let thirdPartyText = false;
     for (const use of uses) {
       if (turn.deadline.aborted) {
         turn.log.warn({ tool: use.name, skipped: uses.length - results.length }, "turn deadline reached; tool calls skipped");
@@ -246,22 +289,31 @@ export class ClaudeBrain implements Brain {
       }
       const tool = offered.find((t) => t.name === use.name);
       const result = tool
-        ? await this.runTool(tool, use, turn.message, turn.attachments, turn.log)
+        ? await this.runTool(tool, use.input, turn.message, turn.attachments, turn.log, turn.authority.thirdParty)
         : refuseTool(use.name, this.options.tools.get(use.name) !== undefined, turn.log);
       if (result.attachment) turn.attachments.push(result.attachment);
       if (result.files) turn.files.push(...result.files);
-      if (tool?.thirdPartyOutput) thirdPartyText = true;
+      // A result is third party unless its tool declared its output its own (and the result did not say otherwise).
+      const thirdParty = tool !== undefined && (result.origin ?? tool.output) === "third-party";
+      if (thirdParty) turn.authority.taint(result.dataSource ?? `${use.name} output`);
       results.push({
         type: "tool_result",
         tool_use_id: use.id,
-        content: result.dataSource ? asData(result.dataSource, result.text) : result.text,
+        content: result.dataSource || thirdParty ? asData(result.dataSource ?? `${use.name} output`, result.text) : result.text,
         ...(result.isError ? { is_error: true } : {}),
       });
     }
-    return { results, thirdPartyText };
+    return results;
   }
 
-  private async runTool(tool: Tool, use: ToolUseBlock, message: IncomingMessage, attachments: readonly string[], log: Logger): Promise<ToolResult> {
+  private async runTool(
+    tool: Tool,
+    input: unknown,
+    message: IncomingMessage,
+    attachments: readonly string[],
+    log: Logger,
+    thirdParty: boolean,
+  ): Promise<ToolResult> {
     const context: ToolContext = {
       message,
       memory: this.options.memory,
@@ -269,9 +321,10 @@ export class ClaudeBrain implements Brain {
       now: this.now,
       random: this.options.random ?? Math.random,
       attachments,
+      thirdParty,
     };
     try {
-      const result = await tool.execute(use.input, context);
+      const result = await tool.execute(input, context);
       log.info({ tool: tool.name, isError: result.isError ?? false }, "tool");
       return result;
     } catch (error) {
@@ -283,9 +336,9 @@ export class ClaudeBrain implements Brain {
   }
 
   /** Keeps the exchange for this conversation, and its gist in the day's hive-mind note. */
-  private remember(message: IncomingMessage, userText: string, answer: string, tools: readonly string[], log: Logger): void {
+  private remember(message: IncomingMessage, userText: string, answer: string, tools: readonly string[], thirdParty: boolean, log: Logger): void {
     const now = this.now();
-    const gist = gistText({ message, reply: answer, tools }, this.options.scrub);
+    const gist = gistText({ message, reply: answer, tools, thirdParty }, this.options.scrub);
     this.conversations.record(message.conversation, { user: userText, assistant: answer, gist: `${now.toISOString().slice(11, 16)}Z ${gist}` });
     // The reply does not wait for shared memory (an NFS lock may take seconds): gists are appended
     // in the background, one at a time and in order; `flush()` waits for them.
@@ -338,7 +391,7 @@ function refuseTool(name: string, exists: boolean, log: Logger): ToolResult {
   log.warn({ tool: name, exists }, "the model asked for a tool it was not offered; refused");
   return {
     text: exists
-      ? `${name} is not available for this message: write tools are only offered for a maintainer's own request, and not after third-party text entered the turn. Tell the maintainer what you would change instead.`
+      ? `${name} is not available for this message: act tools are only offered for a maintainer's own request, and not after third-party text entered the turn. Use ${PROPOSE_TOOL} to ask the maintainer to confirm the change, or tell them what you would change.`
       : `There is no tool named ${name}.`,
     isError: true,
   };

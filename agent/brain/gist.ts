@@ -1,3 +1,4 @@
+import { splitQuotes } from "../origin.ts";
 import type { IncomingMessage } from "../transport/types.ts";
 
 /**
@@ -12,20 +13,24 @@ export interface GistInput {
   readonly message: IncomingMessage;
   readonly reply: string;
   readonly tools: readonly string[];
+  /** The exchange held third-party text: the gist says so, and quoted lines are left out. */
+  readonly thirdParty?: boolean;
 }
 
 const GIST_ASK_CHARS = 160;
 const GIST_ANSWER_CHARS = 240;
 
 export function gistText(input: GistInput, scrub: (text: string) => string = (t) => t): string {
-  const { message, reply, tools } = input;
+  const { message, reply, tools, thirdParty } = input;
   // Clean before clipping: a secret cut in half by the clip would no longer match its value.
   const clean = (text: string): string => maskTokens(scrub(text));
   const who = message.origin === "internal" ? "internal task" : `${oneLine(clean(message.author.name), 40)} (${message.author.id})`;
-  const asked = clip(clean(message.text), GIST_ASK_CHARS);
+  const { own, quoted } = splitQuotes(message.text);
+  const asked = clip(clean(quoted.length > 0 ? `${own} [+${quoted.length} quoted lines]` : message.text), GIST_ASK_CHARS);
   const answered = clip(clean(reply), GIST_ANSWER_CHARS);
   const used = tools.length > 0 ? ` [tools: ${[...new Set(tools)].join(", ")}]` : "";
-  return `${oneLine(clean(message.conversation), 60)} · ${who} asked: "${asked}" → "${answered}"${used}`;
+  const mark = thirdParty ? " [third-party text in this exchange]" : "";
+  return `${oneLine(clean(message.conversation), 60)}${mark} · ${who} asked: "${asked}" → "${answered}"${used}`;
 }
 
 function oneLine(text: string, max: number): string {

@@ -13,4 +13,9 @@ export interface Brain {
    * composition root awaits it before the process exits; tests await it before reading memory.
    */
   flush?(): Promise<void>;
+  /**
+   * The maintainer's own `confirm <id>` / `cancel <id>` (a typed reply or a button): runs or drops a
+   * change the model proposed in a turn that held third-party text. Never called with model text.
+   */
+  confirm?(message: IncomingMessage, id: string, accept: boolean): Promise<Reply>;
 }

@@ -6,7 +6,8 @@ export const postGif: Tool = defineTool({
   name: "post_gif",
   description: `Attach one Arnie gif for a mood to your reply (at most one per reply). Moods: ${GIF_MOODS.join(", ")}.`,
   input: z.strictObject({ mood: z.enum(GIF_MOODS) }),
-  mutates: false,
+  kind: "read",
+  output: "own",
   async run({ mood }, { random, attachments }) {
     if (attachments.length > 0) return { text: "A gif is already attached to this reply; one is enough.", isError: true };
     const link = pickGif(mood, random);

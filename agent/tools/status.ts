@@ -6,7 +6,8 @@ export const statusTool: Tool = defineTool({
   name: "status",
   description: "This instance's name, version, uptime, and which integrations are configured or offline.",
   input: z.strictObject({}),
-  mutates: false,
+  kind: "read",
+  output: "own",
   async run(_input, { status, now }) {
     return { text: formatStatus(status(), now()) };
   },

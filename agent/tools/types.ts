@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { MemoryStore } from "../memory/types.ts";
+import type { Origin } from "../origin.ts";
 import type { StatusReport } from "../status.ts";
 import type { IncomingMessage, ReplyFile } from "../transport/types.ts";
 
@@ -12,6 +13,11 @@ export interface ToolContext {
   readonly random: () => number;
   /** Links already attached to this reply (gifs), so a tool can keep to one per reply. */
   readonly attachments: readonly string[];
+  /**
+   * Third-party text is in the turn (only possible for an act tool the maintainer confirmed): what
+   * this call writes may carry it, so a store keeps that provenance (memory marks the note).
+   */
+  readonly thirdParty?: boolean;
 }
 
 /** A tool's answer to the model. */
@@ -24,6 +30,8 @@ export interface ToolResult {
    * issue). Such text is handed to the model fenced as data, never as instructions.
    */
   readonly dataSource?: string;
+  /** Overrides the tool's declared `output` for this one result. */
+  readonly origin?: Origin;
   /** A link posted with the reply (a gif); Discord unfurls it. */
   readonly attachment?: string;
   /** Files posted with the reply (a coding task's diff). */
@@ -31,23 +39,44 @@ export interface ToolResult {
 }
 
 /**
- * A tool the model can call. Its input is validated against `input` (zod) before `run`, and the
- * same schema, as JSON Schema, is what the model sees.
+ * What a tool does to the world. `read` tools are always offered. `act` tools (writes, posts,
+ * spawning, running code) are offered only while the turn holds nothing but the maintainer's own
+ * words; after that they need the maintainer's confirmation (docs/SECURITY.md).
  */
-export interface ToolSpec<Input> {
+export type ToolKind = "read" | "act";
+
+/**
+ * Whose words a tool's result carries. `third-party` (the default, the safe guess) withdraws the
+ * act tools for the rest of the turn; declare `own` only for text the agent makes itself from its
+ * own state (status, a gif link), never for anything that quotes a person, a file, GitHub, the web
+ * or a sandbox.
+ */
+export type ToolOutput = "own" | "third-party";
+
+interface ToolSpecBase<Input> {
   readonly name: string;
   readonly description: string;
   readonly input: z.ZodType<Input>;
-  /**
-   * Changes state (memory today; anything with a side effect tomorrow). Only offered for a
-   * maintainer's own message: never for internal/scheduled messages, never after a tool's output
-   * brought third-party text into the turn.
-   */
-  readonly mutates: boolean;
-  /**
-   * The output carries third-party text (GitHub issues, comments): once such a result is in the
-   * turn, write tools are withdrawn until the maintainer speaks again.
-   */
-  readonly thirdPartyOutput?: boolean;
   run(input: Input, context: ToolContext): Promise<ToolResult>;
 }
+
+/**
+ * A tool the model can call. Its input is validated against `input` (zod) before `run`, and the
+ * same schema, as JSON Schema, is what the model sees. A new tool declares its `kind`, and `output:
+ * "own"` only when its result can carry no outside text:
+ *
+ * ```ts
+ * defineTool({ name: "github_issue", kind: "read", ... })            // output third-party: withdraws act tools
+ * defineTool({ name: "fleet_spawn", kind: "act", output: "own", ... }) // needs the maintainer's own words
+ * ```
+ */
+export type ToolSpec<Input> = ToolSpecBase<Input> &
+  (
+    | { readonly kind: ToolKind; readonly output?: ToolOutput }
+    | {
+        /** @deprecated Declare `kind: "act"` (true) or `kind: "read"` (false). */
+        readonly mutates: boolean;
+        /** @deprecated Outputs are third party unless declared `output: "own"`. */
+        readonly thirdPartyOutput?: boolean;
+      }
+  );

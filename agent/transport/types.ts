@@ -1,3 +1,4 @@
+import type { ContextPiece } from "../origin.ts";
 import type { IntegrationStatus } from "../status.ts";
 
 /**
@@ -36,7 +37,19 @@ export interface IncomingMessage {
    * refusal there instead of silence.
    */
   readonly expectsResponse?: boolean;
+  /**
+   * Text that came with the message but is not its author's words here: the message it replies to,
+   * a forwarded message. Third-party pieces withdraw the act tools for the turn (agent/origin.ts).
+   */
+  readonly context?: readonly ContextPiece[];
   readonly receivedAt: Date;
+}
+
+/** A change the model proposed in a turn that held third-party text; it runs only on the maintainer's confirmation. */
+export interface ConfirmationRequest {
+  readonly id: string;
+  /** One line: the tool and its input, as it will run. */
+  readonly summary: string;
 }
 
 export interface Reply {
@@ -45,6 +58,8 @@ export interface Reply {
   readonly private?: boolean;
   /** Files posted with the reply (a coding task's diff): Discord attaches them, the shell prints them. */
   readonly files?: readonly ReplyFile[];
+  /** Proposed changes awaiting the maintainer's confirmation (a button on Discord, `confirm <id>` anywhere). */
+  readonly confirmations?: readonly ConfirmationRequest[];
 }
 
 /** A file attached to a reply. */

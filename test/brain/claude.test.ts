@@ -269,8 +269,7 @@ describe("ClaudeBrain with the real SDK against the local Anthropic fake", () =>
         name: "github_issue",
         description: "Read a GitHub issue (test stand-in for the GitHub look-up tools).",
         input: z.strictObject({ number: z.number().int() }),
-        mutates: false,
-        thirdPartyOutput: true,
+        kind: "read",
         async run({ number }) {
           return { text: `#${number} by mallory:\n${HOSTILE}`, dataSource: `github:issue#${number}` };
         },

@@ -115,7 +115,10 @@ export async function makeBrain<M extends MemoryStore = InMemoryStore>(
 
 let sequence = 0;
 
-export function message(text: string, options: { conversation?: string; origin?: MessageOrigin; author?: string } = {}): IncomingMessage {
+export function message(
+  text: string,
+  options: { conversation?: string; origin?: MessageOrigin; author?: string; context?: IncomingMessage["context"] } = {},
+): IncomingMessage {
   sequence++;
   const author = options.author ?? "sarah";
   return {
@@ -127,6 +130,7 @@ export function message(text: string, options: { conversation?: string; origin?:
     addressed: true,
     channelId: "10",
     receivedAt: FIXED_NOW,
+    ...(options.context ? { context: options.context } : {}),
   };
 }
 

@@ -9,12 +9,12 @@ const noop = async (): Promise<{ text: string }> => ({ text: "" });
 describe("the tool registry", () => {
   it("offers write tools only when the policy allows them", () => {
     const registry = builtinToolRegistry();
-    const all = registry.offered({ allowMutating: true }).map((t) => t.name);
-    const readOnly = registry.offered({ allowMutating: false }).map((t) => t.name);
+    const all = registry.offered({ allowActs: true }).map((t) => t.name);
+    const readOnly = registry.offered({ allowActs: false }).map((t) => t.name);
     assert.deepEqual(all.sort(), ["memory_append", "memory_list", "memory_read", "memory_write", "post_gif", "status"]);
     assert.deepEqual(readOnly.sort(), ["memory_list", "memory_read", "post_gif", "status"]);
     assert.deepEqual(
-      BUILTIN_TOOLS.filter((t) => t.mutates).map((t) => t.name).sort(),
+      BUILTIN_TOOLS.filter((t) => t.kind === "act").map((t) => t.name).sort(),
       ["memory_append", "memory_write"],
     );
   });
@@ -27,9 +27,9 @@ describe("the tool registry", () => {
   });
 
   it("refuses a bad name, a non-object input and a duplicate at definition time", () => {
-    assert.throws(() => defineTool({ name: "Memory-Read", description: "", input: z.strictObject({}), mutates: false, run: noop }), ToolDefinitionError);
-    assert.throws(() => defineTool({ name: "scalar", description: "", input: z.string(), mutates: false, run: noop }), ToolDefinitionError);
-    const tool = defineTool({ name: "twice", description: "", input: z.strictObject({}), mutates: false, run: noop });
+    assert.throws(() => defineTool({ name: "Memory-Read", description: "", input: z.strictObject({}), kind: "read", run: noop }), ToolDefinitionError);
+    assert.throws(() => defineTool({ name: "scalar", description: "", input: z.string(), kind: "read", run: noop }), ToolDefinitionError);
+    const tool = defineTool({ name: "twice", description: "", input: z.strictObject({}), kind: "read", run: noop });
     assert.throws(() => new ToolRegistry([tool, tool]), (e: unknown) => e instanceof ToolDefinitionError && e.tool === "twice");
   });
 });

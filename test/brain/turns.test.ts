@@ -131,7 +131,7 @@ describe("ClaudeBrain turns: one at a time per conversation, under a deadline", 
       name: "slow_lookup",
       description: "A read-only look-up that takes a while (test stand-in for a slow GitHub call).",
       input: z.strictObject({}),
-      mutates: false,
+      kind: "read",
       async run() {
         await sleep(600);
         return { text: "looked up" };
