@@ -6,7 +6,7 @@ import type { Command, CommandContext } from "./commands/types.ts";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import type { StatusReport } from "./status.ts";
-import type { IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./transport/types.ts";
+import type { Admission, IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./transport/types.ts";
 
 export interface RouterDeps {
   readonly commands: readonly Command[];
@@ -34,21 +34,38 @@ export interface HandleHooks {
 export class Router {
   private readonly deps: RouterDeps;
   private readonly byName: ReadonlyMap<string, Command>;
+  /** Messages `admit` let through, so `handle` does not decide (and count them against the rate limit) twice. */
+  private readonly admitted = new WeakSet<IncomingMessage>();
 
   constructor(deps: RouterDeps) {
     this.deps = deps;
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
   }
 
+  /**
+   * The access decision alone, made once per message: a transport calls it on arrival, before the
+   * message waits in a queue. A refusal is always private.
+   */
+  admit(message: IncomingMessage): Admission {
+    const decision = this.deps.access?.decide(message) ?? { action: "answer" };
+    if (decision.action === "answer") {
+      this.admitted.add(message);
+      return { admitted: true };
+    }
+    const log = this.deps.log.child({ message: message.id, conversation: message.conversation });
+    const who = { author: message.author.id, authorName: message.author.name, origin: message.origin, reason: decision.reason };
+    // Everything a non-maintainer tries is on record; the rest of the ignored traffic is noise.
+    if (decision.reason === "not-maintainer" || decision.action === "refuse") log.info(who, `access: ${decision.action}`);
+    else log.debug(who, "access: ignore");
+    return decision.action === "refuse" ? { admitted: false, reply: { text: decision.text, private: true } } : { admitted: false };
+  }
+
   async handle(message: IncomingMessage, hooks: HandleHooks = {}): Promise<Reply | undefined> {
     const log = this.deps.log.child({ message: message.id, conversation: message.conversation });
-    const decision = this.deps.access?.decide(message) ?? { action: "answer" };
-    if (decision.action !== "answer") {
-      const who = { author: message.author.id, authorName: message.author.name, origin: message.origin, reason: decision.reason };
-      // Everything a non-maintainer tries is on record; the rest of the ignored traffic is noise.
-      if (decision.reason === "not-maintainer" || decision.action === "refuse") log.info(who, `access: ${decision.action}`);
-      else log.debug(who, "access: ignore");
-      return decision.action === "refuse" ? { text: decision.text, private: true } : undefined;
+    if (!this.admitted.delete(message)) {
+      const admission = this.admit(message);
+      this.admitted.delete(message);
+      if (!admission.admitted) return admission.reply;
     }
     const text = message.text.trim();
     if (text === "") return undefined;
@@ -107,7 +124,7 @@ export interface RoutingDeps {
 export async function startRouting({ transport, config, commands, brain, log, status }: RoutingDeps): Promise<void> {
   const access = new AccessControl(config);
   const router = new Router({ commands, brain, log: log.child({ component: "router" }), status, access });
-  await transport.start(answerOn(transport, router));
+  await transport.start(answerOn(transport, router), (message) => router.admit(message));
 }
 
 /** The message handler that joins a transport to the router: decide, answer, send, with typing lent. */

@@ -1,5 +1,7 @@
 import {
   ApplicationCommandOptionType,
+  ButtonStyle,
+  ComponentType,
   Client,
   DiscordAPIError,
   DiscordjsError,
@@ -9,6 +11,9 @@ import {
   GuildMember,
   MessageFlags,
   Partials,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
@@ -18,9 +23,10 @@ import type { Command } from "../commands/types.ts";
 import type { DiscordConfig } from "../config/schema.ts";
 import { pickGif } from "../gifs.ts";
 import type { Logger } from "../log.ts";
+import type { ContextPiece } from "../origin.ts";
 import type { IntegrationStatus } from "../status.ts";
 import { splitForDiscord } from "./split.ts";
-import type { IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./types.ts";
+import type { AdmitHandler, ConfirmationRequest, IncomingMessage, MessageHandler, Reply, StopTyping, Transport } from "./types.ts";
 
 export interface DiscordTransportOptions {
   readonly token: string;
@@ -75,7 +81,17 @@ export class DiscordTransportError extends Error {
   }
 }
 
-type Source = Message | ChatInputCommandInteraction;
+type Interaction = ChatInputCommandInteraction | ButtonInteraction;
+type Source = Message | Interaction;
+
+function isInteraction(source: Source): source is Interaction {
+  return "deferReply" in source;
+}
+
+/** A confirmation button's custom id: `clawd:confirm:<id>` or `clawd:cancel:<id>`. */
+const CONFIRM_BUTTON = /^clawd:(confirm|cancel):([0-9a-f]{8})$/;
+/** Discord allows five action rows per message. */
+const MAX_BUTTON_ROWS = 5;
 
 /**
  * CLAWDINATOR on Discord, through discord.js. Turns gateway events (messages, slash commands) into
@@ -90,6 +106,7 @@ export class DiscordTransport implements Transport {
   private readonly log: Logger;
   private client: Client | undefined;
   private onMessage: MessageHandler | undefined;
+  private admit: AdmitHandler | undefined;
   /** The discord.js object each in-flight message came from, for replying. */
   private readonly sources = new Map<string, Source>();
   /** Deferrals in flight, by interaction id: an answer must wait for one, or it acknowledges twice. */
@@ -109,8 +126,9 @@ export class DiscordTransport implements Transport {
     this.finished = new Promise((resolve) => (this.markFinished = resolve));
   }
 
-  async start(onMessage: MessageHandler): Promise<void> {
+  async start(onMessage: MessageHandler, admit?: AdmitHandler): Promise<void> {
     this.onMessage = onMessage;
+    this.admit = admit;
     const client = new Client({
       // DMs are received even when disabled, so the access module can log and drop them in one place.
       intents: [
@@ -140,16 +158,18 @@ export class DiscordTransport implements Transport {
     const source = this.sources.get(to.id);
     const chunks = splitForDiscord(reply.text);
     if (chunks.length === 0) return;
-    // Files go with the last chunk, so they sit under the text that names them.
+    // Files go with the last chunk, so they sit under the text that names them; so do the buttons.
     const files = (reply.files ?? []).map((file) => ({ attachment: Buffer.from(file.content, "utf8"), name: file.name }));
-    if (source && "commandName" in source) return this.answerInteraction(source, chunks, reply.private === true, files);
+    const buttons = confirmationButtons(reply.confirmations ?? []);
+    if (source && isInteraction(source)) return this.answerInteraction(source, chunks, reply.private === true, buttons, files);
     const channel = source?.channel ?? (await this.channelOf(to));
     if (!channel.isSendable()) throw new Error(`discord: cannot send to channel ${channel.id}`);
-    for (const [i, content] of chunks.entries()) {
+    for (const [index, content] of chunks.entries()) {
       await channel.send({
         content,
-        ...(i === 0 && source ? { reply: { messageReference: source.id, failIfNotExists: false } } : {}),
-        ...(i === chunks.length - 1 && files.length > 0 ? { files } : {}),
+        ...(index === 0 && source ? { reply: { messageReference: source.id, failIfNotExists: false } } : {}),
+        ...(index === chunks.length - 1 && files.length > 0 ? { files } : {}),
+        ...(index === chunks.length - 1 && buttons.length > 0 ? { components: buttons } : {}),
       });
     }
   }
@@ -157,7 +177,7 @@ export class DiscordTransport implements Transport {
   typing(to: IncomingMessage): StopTyping {
     const source = this.sources.get(to.id);
     // A slash command shows "thinking" once deferred; only messages get a typing indicator.
-    if (!source || "commandName" in source || !source.channel.isSendable()) return () => {};
+    if (!source || isInteraction(source) || !source.channel.isSendable()) return () => {};
     const channel = source.channel;
     const ping = (): void => {
       channel.sendTyping().catch((error: unknown) => this.log.debug({ err: error }, "discord: typing failed"));
@@ -231,6 +251,7 @@ export class DiscordTransport implements Transport {
     client.on(Events.MessageCreate, (message) => this.onDiscordMessage(message));
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isChatInputCommand()) this.onInteraction(interaction);
+      else if (interaction.isButton()) this.onButton(interaction);
     });
     client.on(Events.ShardDisconnect, (event, shard) => {
       this.setConnected(false, `closed-${event.code}`);
@@ -265,22 +286,16 @@ export class DiscordTransport implements Transport {
     if (message.author.id === botId) return; // our own posts come back as events
     if (message.author.bot || message.system) return;
     const incoming = this.fromMessage(message, botId);
+    if (!this.admitted(incoming, message)) return;
     this.dispatch(incoming, message);
   }
 
   private onInteraction(interaction: ChatInputCommandInteraction): void {
     const args = interaction.options.data.map((option) => String(option.value ?? ""));
-    const member = interaction.member;
-    const roleIds =
-      member instanceof GuildMember ? [...member.roles.cache.keys()] : Array.isArray(member?.roles) ? member.roles : [];
     const incoming: IncomingMessage = {
       id: interaction.id,
       text: [interaction.commandName, ...args].join(" "),
-      author: {
-        id: interaction.user.id,
-        name: member instanceof GuildMember ? member.displayName : interaction.user.username,
-        roleIds: roleIds.filter((id) => id !== interaction.guildId),
-      },
+      author: interactionAuthor(interaction),
       conversation: interaction.channelId,
       origin: interaction.guildId ? "guild" : "dm",
       addressed: true,
@@ -290,6 +305,36 @@ export class DiscordTransport implements Transport {
       channelKeys: channelKeys(interaction.channel),
       receivedAt: new Date(),
     };
+    this.dispatchInteraction(incoming, interaction);
+  }
+
+  /**
+   * A confirmation button: the presser's own `confirm <id>` / `cancel <id>`, through the same access
+   * rules as anything they type (a stranger's press is refused privately). The brain checks that the
+   * presser is the maintainer who asked.
+   */
+  private onButton(interaction: ButtonInteraction): void {
+    const match = CONFIRM_BUTTON.exec(interaction.customId);
+    if (!match) return;
+    const incoming: IncomingMessage = {
+      id: interaction.id,
+      text: `${match[1] ?? "cancel"} ${match[2] ?? ""}`,
+      author: interactionAuthor(interaction),
+      conversation: interaction.channelId,
+      origin: interaction.guildId ? "guild" : "dm",
+      addressed: true,
+      expectsResponse: true,
+      guildId: interaction.guildId ?? undefined,
+      channelId: interaction.channelId,
+      channelKeys: channelKeys(interaction.channel),
+      receivedAt: new Date(),
+    };
+    this.dispatchInteraction(incoming, interaction);
+  }
+
+  /** Access first (a refusal is private and immediate), then the queue, deferred in time if slow. */
+  private dispatchInteraction(incoming: IncomingMessage, interaction: Interaction): void {
+    if (!this.admitted(incoming, interaction)) return;
     // Acknowledge a slow answer in time, or Discord shows the command as failed.
     const defer = setTimeout(() => {
       if (interaction.replied || interaction.deferred) return;
@@ -308,6 +353,26 @@ export class DiscordTransport implements Transport {
         await interaction.reply({ content: "Nothing to say.", flags: MessageFlags.Ephemeral });
       }
     });
+  }
+
+  /**
+   * Asks the router's access rules on arrival. A message it does not admit never enters a queue:
+   * a refusal goes out at once (ephemeral for an interaction), and an interaction it ignores is
+   * closed privately so it does not spin.
+   */
+  private admitted(incoming: IncomingMessage, source: Source): boolean {
+    const admission = this.admit?.(incoming) ?? { admitted: true };
+    if (admission.admitted) return true;
+    const text = admission.reply?.text;
+    const answer = async (): Promise<void> => {
+      if (isInteraction(source)) {
+        await source.reply({ content: (text ?? "Nothing to say.").slice(0, 2000), flags: MessageFlags.Ephemeral });
+      } else if (text !== undefined && source.channel.isSendable()) {
+        await source.channel.send({ content: text.slice(0, 2000), reply: { messageReference: source.id, failIfNotExists: false } });
+      }
+    };
+    answer().catch((error: unknown) => this.log.warn({ err: error, message: incoming.id }, "discord: sending a refusal failed"));
+    return false;
   }
 
   private fromMessage(message: Message, botId: string | undefined): IncomingMessage {
@@ -329,11 +394,12 @@ export class DiscordTransport implements Transport {
       guildId: message.guildId ?? undefined,
       channelId: message.channelId,
       channelKeys: channelKeys(message.channel),
+      context: contextOf(message, botId),
       receivedAt: new Date(),
     };
   }
 
-  /** Queues the message behind earlier ones of its conversation; a failure is logged, never thrown. */
+  /** Queues an admitted message behind earlier ones of its conversation; a failure is logged, never thrown. */
   private dispatch(incoming: IncomingMessage, source: Source, after?: () => Promise<void>): void {
     const handler = this.onMessage;
     if (!handler) return;
@@ -355,28 +421,33 @@ export class DiscordTransport implements Transport {
   }
 
   private async answerInteraction(
-    interaction: ChatInputCommandInteraction,
+    interaction: Interaction,
     chunks: readonly string[],
     ephemeral: boolean,
+    buttons: ReadonlyArray<APIActionRowComponent<APIButtonComponent>>,
     files: ReadonlyArray<{ attachment: Buffer; name: string }> = [],
   ): Promise<void> {
     const flags = ephemeral ? MessageFlags.Ephemeral : undefined;
-    const [first = "", ...rest] = chunks;
-    const attach = (last: boolean) => (last && files.length > 0 ? { files: [...files] } : {});
     await this.deferrals.get(interaction.id);
-    if (interaction.deferred && ephemeral) {
-      // The command was deferred publicly (it waited behind others, or was slow), and an edit keeps
-      // the deferral's visibility: a private answer (a refusal) would land in the channel. Drop the
-      // "thinking…" placeholder and answer in private followups instead.
+    const last = chunks.length - 1;
+    const extra = (index: number): { components?: Array<APIActionRowComponent<APIButtonComponent>>; files?: Array<{ attachment: Buffer; name: string }> } =>
+      index === last ? { ...(buttons.length > 0 ? { components: [...buttons] } : {}), ...(files.length > 0 ? { files: [...files] } : {}) } : {};
+    let rest = chunks.map((content, index) => ({ content, ...extra(index) }));
+    if (interaction.deferred && ephemeral && !interaction.ephemeral) {
+      // The deferral is public and an edit keeps that: withdraw it, and answer privately instead.
       await interaction.deleteReply();
-      for (const [i, content] of chunks.entries()) {
-        await interaction.followUp({ content, flags: MessageFlags.Ephemeral, ...attach(i === chunks.length - 1) });
-      }
+      for (const part of rest) await interaction.followUp({ ...part, flags: MessageFlags.Ephemeral });
       return;
+    } else if (interaction.deferred) {
+      const [first, ...others] = rest;
+      if (first) await interaction.editReply(first);
+      rest = others;
+    } else {
+      const [first, ...others] = rest;
+      if (first) await interaction.reply({ ...first, ...(flags ? { flags } : {}) });
+      rest = others;
     }
-    if (interaction.deferred) await interaction.editReply({ content: first, ...attach(rest.length === 0) });
-    else await interaction.reply({ content: first, ...(flags ? { flags } : {}), ...attach(rest.length === 0) });
-    for (const [i, content] of rest.entries()) await interaction.followUp({ content, ...(flags ? { flags } : {}), ...attach(i === rest.length - 1) });
+    for (const part of rest) await interaction.followUp({ ...part, ...(flags ? { flags } : {}) });
   }
 
   private async channelOf(to: IncomingMessage): Promise<TextBasedChannel> {
@@ -433,6 +504,50 @@ export class DiscordTransport implements Transport {
       this.log.error({ err: error, channel: channel.id }, "discord: announcing failed");
     }
   }
+}
+
+/**
+ * Text that came with a message but is not its author's words: the message it replies to (unless
+ * the bot's own, which the conversation already holds) and forwarded messages. Only the author's
+ * own earlier message counts as theirs; anyone else's, a maintainer's included, is third party.
+ */
+function contextOf(message: Message, botId: string | undefined): ContextPiece[] {
+  const pieces: ContextPiece[] = [];
+  const referenceId = message.reference?.messageId;
+  const referenced = referenceId === undefined ? undefined : message.channel.messages.cache.get(referenceId);
+  if (referenced && referenced.author.id !== botId) {
+    pieces.push({
+      origin: referenced.author.id === message.author.id ? "maintainer" : "third-party",
+      source: `discord message by ${referenced.author.username} (id ${referenced.author.id})`,
+      text: referenced.content || "(no text)",
+    });
+  }
+  for (const snapshot of message.messageSnapshots.values()) {
+    pieces.push({ origin: "third-party", source: "forwarded discord message", text: snapshot.content || "(no text)" });
+  }
+  return pieces;
+}
+
+/** One row per proposal (Discord allows five): Confirm runs it, Cancel drops it. */
+function confirmationButtons(requests: readonly ConfirmationRequest[]): Array<APIActionRowComponent<APIButtonComponent>> {
+  return requests.slice(0, MAX_BUTTON_ROWS).map((request) => ({
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Success, label: `Confirm ${request.id}`, custom_id: `clawd:confirm:${request.id}` },
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: "Cancel", custom_id: `clawd:cancel:${request.id}` },
+    ],
+  }));
+}
+
+/** Who pressed or typed: the member's display name and roles in the guild (without @everyone). */
+function interactionAuthor(interaction: Interaction): IncomingMessage["author"] {
+  const member = interaction.member;
+  const roleIds = member instanceof GuildMember ? [...member.roles.cache.keys()] : Array.isArray(member?.roles) ? member.roles : [];
+  return {
+    id: interaction.user.id,
+    name: member instanceof GuildMember ? member.displayName : interaction.user.username,
+    roleIds: roleIds.filter((id) => id !== interaction.guildId),
+  };
 }
 
 /** The ids and names a channel rule may name: the channel, then a thread's parent. */

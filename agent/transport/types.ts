@@ -76,10 +76,22 @@ export type StopTyping = () => void;
 
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 
+/** Whether a message gets handled at all, and if not, what its sender is told (always privately where that exists). */
+export type Admission = { readonly admitted: true } | { readonly admitted: false; readonly reply?: Reply };
+
+/**
+ * Decides access the moment a message arrives, before it waits behind others of its conversation:
+ * a stranger is never queued behind a maintainer's turn, and is answered (privately) at once.
+ */
+export type AdmitHandler = (message: IncomingMessage) => Admission;
+
 export interface Transport {
   readonly name: string;
-  /** Starts delivering messages to `onMessage`; resolves once the transport is ready. */
-  start(onMessage: MessageHandler): Promise<void>;
+  /**
+   * Starts delivering messages to `onMessage`; resolves once the transport is ready. A transport that
+   * queues messages calls `admit` first, on arrival, and queues only what it admits.
+   */
+  start(onMessage: MessageHandler, admit?: AdmitHandler): Promise<void>;
   /** Answers a message in the form its origin expects (a reply, a thread, a line on stdout). */
   send(to: IncomingMessage, reply: Reply): Promise<void>;
   /**

@@ -79,7 +79,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: Partial<ConfigInput> = {}, commands: readonly Command[] = BUILTIN_COMMANDS): Promise<Harness> {
+/**
+ * `agentBrain` replaces the counting stub as what the router answers with (a real ClaudeBrain against
+ * the Anthropic fake, in the authority tests); `brain` then sees nothing.
+ */
+export async function startHarness(
+  overrides: Partial<ConfigInput> = {},
+  commands: readonly Command[] = BUILTIN_COMMANDS,
+  agentBrain?: Brain,
+): Promise<Harness> {
   const fake = await startDiscordFake({ guilds: GUILDS });
   const config = parseConfig({ ...CONFIG, ...overrides }, "test");
   const sink = new RecordingSink();
@@ -106,7 +114,7 @@ export async function startHarness(overrides: Partial<ConfigInput> = {}, command
     integrations: [transport.status(), brain.status],
   });
   try {
-    await startRouting({ transport, config, commands, brain, log, status });
+    await startRouting({ transport, config, commands, brain: agentBrain ?? brain, log, status });
   } catch (error) {
     await fake.close();
     throw error;

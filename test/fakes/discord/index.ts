@@ -67,6 +67,8 @@ export interface PostedMessage {
   /** The message this one replies to (message_reference.message_id). */
   readonly replyTo?: string;
   readonly allowedMentions?: unknown;
+  /** Message components (action rows of buttons), as sent. */
+  readonly components?: readonly Json[];
   readonly at: number;
   /** `performance.now()` when the request arrived, for latency measurements. */
   readonly arrivedAt: number;
@@ -118,8 +120,16 @@ export interface InjectedMessage {
   readonly mentionBotRole?: boolean;
   /** Member role ids; default: the roles the guild's member list gives this user. */
   readonly roles?: readonly string[];
-  /** Reply to this message id (message_reference), e.g. one of the bot's posts. */
+  /** Reply to this message id (message_reference): one injected before or posted by the bot; the event carries it as `referenced_message`. */
   readonly replyTo?: string;
+}
+
+export interface InjectedButtonClick {
+  readonly user: FakeUser;
+  /** The bot's post that carries the button. */
+  readonly messageId: string;
+  readonly customId: string;
+  readonly roles?: readonly string[];
 }
 
 export interface InjectedInteraction {
@@ -161,6 +171,8 @@ export interface DiscordFake {
   sendMessage(message: InjectedMessage): string;
   /** Injects an INTERACTION_CREATE for a slash command; returns its id and token. */
   sendInteraction(interaction: InjectedInteraction): { id: string; token: string };
+  /** Injects an INTERACTION_CREATE for a button press (type 3) on one of the bot's posts; returns its id and token. */
+  clickButton(click: InjectedButtonClick): { id: string; token: string };
   /** Makes the next matching REST request(s) fail, by default with 429 and `retry_after`. */
   failNext(failure: RestFailure): void;
   /** Resolves once the predicate holds after some recorded change; rejects after the timeout. */
@@ -206,6 +218,8 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
   const failures: Array<RestFailure & { left: number }> = [];
   const sessions = new Map<string, Session>();
   let current: Session | undefined;
+  /** Every message the fake knows (injected or posted), by id, for `referenced_message` and button presses. */
+  const known = new Map<string, Json>();
 
   const channelIndex = new Map<string, { channel: FakeChannel; guild: FakeGuild }>();
   for (const guild of guilds) for (const channel of guild.channels) channelIndex.set(channel.id, { channel, guild });
@@ -414,21 +428,28 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
         return reply(response, 400, { message: "Cannot send an empty message", code: 50006 });
       }
       const reference = body.message_reference as { message_id?: string } | undefined;
-      const message = messageJson({
-        id: snowflake(),
-        channelId,
-        author: bot,
-        content: String(body.content ?? ""),
-        replyTo: reference?.message_id,
-        files,
-      });
+      const components = Array.isArray(body.components) ? (body.components as Json[]) : [];
+      const message: Json = {
+        ...messageJson({
+          id: snowflake(),
+          channelId,
+          author: bot,
+          content: String(body.content ?? ""),
+          replyTo: reference?.message_id,
+          files,
+        }),
+        components,
+      };
+      const postId = String(message.id);
+      known.set(postId, message);
       posts.push({
-        id: message.id as string,
+        id: postId,
         channelId,
         content: String(body.content ?? ""),
         files,
         replyTo: reference?.message_id,
         allowedMentions: body.allowed_mentions,
+        components,
         at: Date.now(),
         arrivedAt: performance.now(),
       });
@@ -598,16 +619,18 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       if (!channelId || !located) throw new Error(`sendMessage: unknown guild channel ${String(channelId)}`);
       const roles = message.roles ?? rolesOf(located.guild, message.author.id);
       const roleMention = message.mentionBotRole ? botRoleId(located.guild) : undefined;
+      const created = messageJson({ id, channelId, author: message.author, content: roleMention ? `<@&${roleMention}> ${content}` : content, replyTo: message.replyTo });
+      known.set(id, { ...created, guild_id: located.guild.id });
+      // Discord sends the replied-to message whole; a reply to one the fake never saw is to "(earlier)" by the bot.
+      const referenced = message.replyTo === undefined ? undefined : (known.get(message.replyTo) ?? messageJson({ id: message.replyTo, channelId, author: bot, content: "(earlier)" }));
       dispatch("MESSAGE_CREATE", {
-        ...messageJson({ id, channelId, author: message.author, content: roleMention ? `<@&${roleMention}> ${content}` : content, replyTo: message.replyTo }),
+        ...created,
         ...(roleMention ? { mention_roles: [roleMention] } : {}),
         guild_id: located.guild.id,
         channel_type: located.channel.type ?? ChannelType.GuildText,
         member: memberJson({ user: message.author, roles }, false),
         mentions: message.mentionBot ? [userJson(bot)] : [],
-        ...(message.replyTo
-          ? { referenced_message: messageJson({ id: message.replyTo, channelId, author: bot, content: "(earlier)" }) }
-          : {}),
+        ...(referenced ? { referenced_message: referenced } : {}),
       });
       return id;
     },
@@ -645,6 +668,37 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
       return { id, token: interactionToken };
     },
 
+    clickButton(click) {
+      const message = known.get(click.messageId);
+      if (!message) throw new Error(`clickButton: unknown message ${click.messageId}`);
+      const channelId = String(message.channel_id);
+      const located = channelIndex.get(channelId);
+      if (!located) throw new Error(`clickButton: message ${click.messageId} is not in a guild channel`);
+      const id = snowflake();
+      const interactionToken = `itoken-${id}`;
+      const roles = click.roles ?? rolesOf(located.guild, click.user.id);
+      dispatch("INTERACTION_CREATE", {
+        id,
+        application_id: applicationId,
+        type: 3,
+        token: interactionToken,
+        version: 1,
+        guild_id: located.guild.id,
+        channel_id: channelId,
+        channel: channelJson(located.channel, located.guild.id),
+        member: memberJson({ user: click.user, roles }, true),
+        message: { ...message, guild_id: located.guild.id },
+        app_permissions: "0",
+        locale: "en-US",
+        guild_locale: "en-US",
+        entitlements: [],
+        authorizing_integration_owners: { "0": located.guild.id },
+        context: 0,
+        data: { custom_id: click.customId, component_type: 2 },
+      });
+      return { id, token: interactionToken };
+    },
+
     failNext(failure) {
       failures.push({ ...failure, left: failure.times ?? 1 });
     },
@@ -678,6 +732,7 @@ export async function startDiscordFake(options: DiscordFakeOptions): Promise<Dis
     clearRecords() {
       for (const list of [posts, typing, commands, interactionReplies, requests, identifies, resumes] as unknown[][]) list.length = 0;
       originals.clear();
+      known.clear();
     },
 
     invalidateSessions() {
