@@ -1,5 +1,6 @@
 import { writeSync } from "node:fs";
 import { pino, type Logger, type LevelWithSilent } from "pino";
+import { SecretScrubber } from "./scrub.ts";
 
 export type { Logger };
 
@@ -20,12 +21,14 @@ const REDACT_PATHS = [
 ];
 
 /**
- * A line sink that removes every known secret value before the line reaches stderr. Key-based
- * redaction alone misses a token quoted inside an error message; scrubbing by value does not.
- * Writes are synchronous, so nothing is lost when the process exits right after logging.
+ * A line sink that removes every known secret value (and every well-known token shape) before the
+ * line reaches stderr, with the agent's one scrubber (`scrub.ts`). Key-based redaction alone misses
+ * a token quoted inside an error message; scrubbing by value does not. Writes are synchronous, so
+ * nothing is lost when the process exits right after logging. The same `scrub` is what the router
+ * applies to outgoing messages and the brain to memory writes.
  */
 export class ScrubbingSink {
-  private needles: string[] = [];
+  private readonly scrubber = new SecretScrubber();
   private readonly fd: number;
   private readonly format: LogFormat;
   private readonly color: boolean;
@@ -41,22 +44,13 @@ export class ScrubbingSink {
     this.color = options.color ?? false;
   }
 
-  /** Adds secret values to scrub, in raw and JSON-escaped forms, and each long line of a multi-line secret (a PEM key). */
+  /** Adds secret values to scrub (see `SecretScrubber` for the forms caught). */
   addSecrets(values: Iterable<string | undefined>): void {
-    for (const value of values) {
-      if (!value || value.length < 4) continue;
-      const forms = [value, JSON.stringify(value).slice(1, -1)];
-      for (const line of value.split("\n")) if (line.trim().length >= 16) forms.push(line.trim());
-      this.needles.push(...forms);
-    }
-    // Longest first, so a secret that contains another is removed whole.
-    this.needles = [...new Set(this.needles)].sort((a, b) => b.length - a.length);
+    this.scrubber.add(values);
   }
 
   scrub(line: string): string {
-    let out = line;
-    for (const needle of this.needles) if (out.includes(needle)) out = out.split(needle).join(REDACTED);
-    return out;
+    return this.scrubber.scrub(line);
   }
 
   write(line: string): void {

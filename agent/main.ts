@@ -10,7 +10,7 @@ import { ConfigError } from "./config/errors.ts";
 import { routeConsoleToLog } from "./console.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
-import { howToConfigure, loadSecrets, type Secrets } from "./config/secrets.ts";
+import { howToConfigure, loadSecrets, type SecretFileWarning, type Secrets } from "./config/secrets.ts";
 import type { GithubRuntime } from "./github/open.ts";
 import { createLogger, logFormatFor, ScrubbingSink, type Logger } from "./log.ts";
 import { MemoryError } from "./memory/errors.ts";
@@ -53,10 +53,12 @@ export interface AgentOptions {
 export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void> {
   const startedAt = new Date();
   const { config, source } = await loadConfig(options.configPath ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
-  const secrets = await loadSecrets(config, io.env, source);
+  const warnings: SecretFileWarning[] = [];
+  const secrets = await loadSecrets(config, io.env, source, (warning) => warnings.push(warning));
   const sink = io.logSink ?? new ScrubbingSink(2, logFormatFor(io.stderr, io.env));
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: options.logLevel ?? config.logLevel, sink, name: config.instance });
+  for (const { message, ...where } of warnings) log.warn(where, message);
   const restoreConsole = routeConsoleToLog(log);
   try {
     await serve({ config, source, secrets, sink, log, io, startedAt });
@@ -120,7 +122,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
   });
 
   try {
-    await startRouting({ transport, config, commands, brain, log, status });
+    await startRouting({ transport, config, commands, brain, log, status, scrub: (text) => sink.scrub(text) });
   } catch (error) {
     // The reason goes in the report before the process exits (a rejected token, a login timeout).
     const code = error !== null && typeof error === "object" && "code" in error && typeof error.code === "string" ? error.code : "start-failed";

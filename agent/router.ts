@@ -114,6 +114,8 @@ export interface RoutingDeps {
   readonly brain: Brain;
   readonly log: Logger;
   readonly status: () => StatusReport;
+  /** Removes secrets from every outgoing reply (the log sink's scrubber, `ScrubbingSink.scrub`). */
+  readonly scrub: (text: string) => string;
 }
 
 /**
@@ -121,17 +123,17 @@ export interface RoutingDeps {
  * agent/main.ts, the Discord test harness and bench/discord all serve through this one wiring, so
  * what the tests check and the bench measures is what runs.
  */
-export async function startRouting({ transport, config, commands, brain, log, status }: RoutingDeps): Promise<void> {
+export async function startRouting({ transport, config, commands, brain, log, status, scrub }: RoutingDeps): Promise<void> {
   const access = new AccessControl(config);
   const router = new Router({ commands, brain, log: log.child({ component: "router" }), status, access });
-  await transport.start(answerOn(transport, router), (message) => router.admit(message));
+  await transport.start(answerOn(transport, router, scrub), (message) => router.admit(message));
 }
 
-/** The message handler that joins a transport to the router: decide, answer, send, with typing lent. */
-function answerOn(transport: Transport, router: Router): MessageHandler {
+/** The message handler that joins a transport to the router: decide, answer, scrub, send, with typing lent. */
+function answerOn(transport: Transport, router: Router, scrub: (text: string) => string): MessageHandler {
   return async (message) => {
     const typing = transport.typing?.bind(transport, message);
     const reply = await router.handle(message, { typing });
-    if (reply) await transport.send(message, reply);
+    if (reply) await transport.send(message, { ...reply, text: scrub(reply.text) });
   };
 }

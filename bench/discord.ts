@@ -61,7 +61,8 @@ async function rig(brain: Brain, globalRequestsPerSecond: number): Promise<Rig> 
     { ...CONFIG, logLevel: "info", rateLimits: { perUser: { burst: 1e9, perMinute: 1e9 }, perChannel: { burst: 1e9, perMinute: 1e9 } } },
     "bench",
   );
-  const log = createLogger({ level: config.logLevel, sink: new ScrubbingSink(openSync("/dev/null", "w")), name: config.instance });
+  const sink = new ScrubbingSink(openSync("/dev/null", "w"));
+  const log = createLogger({ level: config.logLevel, sink, name: config.instance });
   const transport = new DiscordTransport({
     token: fake.token,
     apiBase: fake.apiBase,
@@ -79,7 +80,7 @@ async function rig(brain: Brain, globalRequestsPerSecond: number): Promise<Rig> 
     startedAt: new Date(),
     integrations: [transport.status(), brain.status],
   });
-  await startRouting({ transport, config, commands: BUILTIN_COMMANDS, brain, log, status });
+  await startRouting({ transport, config, commands: BUILTIN_COMMANDS, brain, log, status, scrub: (text) => sink.scrub(text) });
   return {
     fake,
     async close() {

@@ -94,12 +94,15 @@ export class ClaudeBrain implements Brain {
   private readonly turns = new KeyedSerializer();
   private readonly now: () => Date;
   private readonly proposals = new Proposals();
+  /** The hive mind as tools and gists write it: every write scrubbed of secrets first. */
+  private readonly memory: MemoryStore;
   private gists: Promise<void> = Promise.resolve();
   private gistsPending = 0;
 
   constructor(options: ClaudeBrainOptions) {
     this.options = options;
     this.now = options.now ?? (() => new Date());
+    this.memory = options.scrub ? scrubbedWrites(options.memory, options.scrub) : options.memory;
     this.client = new Anthropic({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
@@ -210,8 +213,9 @@ export class ClaudeBrain implements Brain {
         "Ask me to continue, or narrow the question.";
     }
     // A transport cannot post an empty message; say so rather than stay silent.
+    const scrub = this.options.scrub ?? ((t: string): string => t);
     const replyText =
-      [text, ...attachments, confirmationText(confirmations)].filter((part) => part !== "").join("\n") || "(the model answered with nothing)";
+      scrub([text, ...attachments, confirmationText(confirmations)].filter((part) => part !== "").join("\n")) || "(the model answered with nothing)";
     log.info(
       { steps, tools: toolsUsed, inputTokens: usage.input, outputTokens: usage.output, finished: answer !== undefined, thirdParty: authority.sources },
       "answered",
@@ -316,7 +320,7 @@ export class ClaudeBrain implements Brain {
   ): Promise<ToolResult> {
     const context: ToolContext = {
       message,
-      memory: this.options.memory,
+      memory: this.memory,
       status: this.options.status,
       now: this.now,
       random: this.options.random ?? Math.random,
@@ -348,7 +352,7 @@ export class ClaudeBrain implements Brain {
     }
     this.gistsPending++;
     this.gists = this.gists
-      .then(() => appendDailyNote(this.options.memory, { instance: this.options.instance, text: gist, now }))
+      .then(() => appendDailyNote(this.memory, { instance: this.options.instance, text: gist, now }))
       .then(
         () => undefined,
         // The answer matters more than the note: say so in the log and carry on.
@@ -370,6 +374,19 @@ function sdkLogger(log: Logger): NonNullable<ClientOptions["logger"]> {
     (message: string, ...details: unknown[]): void =>
       log[level](details.length > 0 ? { details } : {}, message);
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
+}
+
+/** The store with every write, append and edit passed through `scrub` (reads, lists and claims unchanged). */
+function scrubbedWrites(store: MemoryStore, scrub: (text: string) => string): MemoryStore {
+  return {
+    root: store.root,
+    read: (p) => store.read(p),
+    write: (p, content) => store.write(p, scrub(content)),
+    append: (p, text) => store.append(p, scrub(text)),
+    edit: (p, fn) => store.edit(p, async (current) => scrub(await fn(current))),
+    list: (prefix) => store.list(prefix),
+    claim: (key, ttlMs) => store.claim(key, ttlMs),
+  };
 }
 
 function replay(history: ConversationHistory): MessageParam[] {

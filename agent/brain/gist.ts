@@ -1,4 +1,5 @@
 import { splitQuotes } from "../origin.ts";
+import { maskTokenShapes as maskTokens } from "../scrub.ts";
 import type { IncomingMessage } from "../transport/types.ts";
 
 /**
@@ -40,20 +41,4 @@ function oneLine(text: string, max: number): string {
 
 function clip(text: string, max: number): string {
   return oneLine(text, max).replace(/"/g, "'");
-}
-
-/** Shapes of credentials that must never land in shared memory, whoever pasted them. */
-const TOKEN_SHAPES: readonly RegExp[] = [
-  /sk-ant-[A-Za-z0-9_-]{8,}/g,
-  /\bsk-[A-Za-z0-9_-]{20,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-  /\bxox[abpr]-[A-Za-z0-9-]{10,}/g,
-  /\bAKIA[0-9A-Z]{16}\b/g,
-  /\b[MN][A-Za-z\d]{23,27}\.[\w-]{6}\.[\w-]{27,}/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
-];
-
-function maskTokens(text: string): string {
-  return TOKEN_SHAPES.reduce((out, shape) => out.replace(shape, "[REDACTED]"), text);
 }

@@ -47,6 +47,8 @@ export async function loadConfig(configPath: string | undefined, cwd: string): P
 
 /** Validates a configuration document; throws a ConfigError listing every problem with its fix. */
 export function parseConfig(document: unknown, source: string): Config {
+  const reserved = reservedKeys(document, "");
+  if (reserved.length > 0) throw new ConfigError(source, reserved);
   const result = ConfigSchema.safeParse(document, { reportInput: true });
   if (result.success) return result.data;
   throw new ConfigError(source, result.error.issues.flatMap(describeIssue));
@@ -57,7 +59,7 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const full = field ? `${field}.${key}` : key;
-      const fileKey = INLINE_SECRET_KEYS[full];
+      const fileKey = Object.hasOwn(INLINE_SECRET_KEYS, full) ? INLINE_SECRET_KEYS[full] : undefined;
       return fileKey
         ? {
             field: full,
@@ -73,6 +75,21 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
     return [{ field, problem: `required ${issue.expected} is missing`, fix }];
   }
   return [{ field, problem: issue.message.replace(/^Invalid input: /, ""), fix }];
+}
+
+/** Keys JavaScript gives a meaning to on every object: never config, and a prototype-pollution attempt in a record. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+function reservedKeys(value: unknown, at: string): ConfigProblem[] {
+  if (value === null || typeof value !== "object") return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => reservedKeys(item, `${at}[${i}]`));
+  return Object.keys(value).flatMap((key) => {
+    const field = at ? `${at}.${key}` : key;
+    if (RESERVED_KEYS.has(key)) {
+      return [{ field, problem: `"${key}" is a reserved JavaScript name, never a config key`, fix: "Remove it; nothing in the configuration is named so." }];
+    }
+    return reservedKeys((value as Record<string, unknown>)[key], field);
+  });
 }
 
 function resolvePaths(config: Config, base: string): Config {

@@ -114,7 +114,7 @@ export async function startHarness(
     integrations: [transport.status(), brain.status],
   });
   try {
-    await startRouting({ transport, config, commands, brain: agentBrain ?? brain, log, status });
+    await startRouting({ transport, config, commands, brain: agentBrain ?? brain, log, status, scrub: (text) => sink.scrub(text) });
   } catch (error) {
     await fake.close();
     throw error;
