@@ -1,14 +1,35 @@
 // The policy pack's policies: thin adapters from @pulumi/policy's arguments to the pure invariants
 // in infra/invariants.ts, so `pulumi preview --policy-pack infra/policy` enforces exactly what the
 // mock tests assert. Separate from index.ts, which starts the pack's server when loaded.
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { RESOURCE_RULES, STACK_RULES, type DeclaredResource, type Invariant, type ResourceCheck, type StackCheck } from "../invariants.ts";
+import { UnknownValueError, type PolicyResource, type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import { RESOURCE_RULES, STACK_RULES, UNKNOWN, type DeclaredResource, type Invariant, type ResourceCheck, type StackCheck } from "./invariants.ts";
 
-/** What a validated resource looks like to the invariants. Unknown (preview) values stay absent. */
+/**
+ * What a validated resource looks like to the invariants: plain values, with each value unknown at
+ * preview replaced by `UNKNOWN`. (@pulumi/policy hands props behind a proxy that throws on an
+ * unknown; a rule that tripped it would be reported as advisory, so a mandatory rule quietly turned
+ * into a warning. Here every rule sees the marker instead and decides: fail, or check again at up.)
+ */
 export function declared(r: Pick<PolicyResource, "urn" | "type" | "name" | "props"> & { propertyDependencies?: PolicyResource["propertyDependencies"] }): DeclaredResource {
   const refs: Record<string, string[]> = {};
   for (const [property, dependencies] of Object.entries(r.propertyDependencies ?? {})) refs[property] = dependencies.map((d) => d.urn);
-  return { urn: r.urn, type: r.type, name: r.name, inputs: r.props as Record<string, unknown>, refs };
+  const inputs = known(r.props);
+  return { urn: r.urn, type: r.type, name: r.name, inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {}, refs };
+}
+
+/** A deep plain copy of `value`, reading through the unknown-checking proxy; unknowns become UNKNOWN. */
+function known(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const read = (container: object, key: string | number): unknown => {
+    try {
+      return known((container as Record<string | number, unknown>)[key]);
+    } catch (error) {
+      if (error instanceof UnknownValueError) return UNKNOWN;
+      throw error;
+    }
+  };
+  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(value, i));
+  return Object.fromEntries(Object.keys(value).map((key) => [key, read(value, key)]));
 }
 
 function resourcePolicy({ name, description, check }: Invariant<ResourceCheck>): ResourceValidationPolicy {

@@ -60,15 +60,29 @@ function toProto(r: CapturedResource): analyzerPb.AnalyzerResource {
 interface Diagnostic {
   policy: string;
   message: string;
+  /** EnforcementLevel: 0 advisory, 1 mandatory. */
+  level?: number;
 }
 
 function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
   return response.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), message: d.getMessage() }));
 }
 
+function diagnosticsWithLevel(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
+  return response.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), message: d.getMessage(), level: d.getEnforcementlevel() }));
+}
+
+/** How the engine sends a value it cannot know during preview (@pulumi/pulumi's unknown sentinel). */
+const UNKNOWN_AT_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 function analyzeStack(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
   const request = new analyzerPb.AnalyzeStackRequest().setResourcesList(resources.map(toProto));
   return new Promise((resolve, reject) => client.analyzeStack(request, (error, response) => (error ? reject(error) : resolve(diagnostics(response)))));
+}
+
+function analyzeStackWithLevel(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
+  const request = new analyzerPb.AnalyzeStackRequest().setResourcesList(resources.map(toProto));
+  return new Promise((resolve, reject) => client.analyzeStack(request, (error, response) => (error ? reject(error) : resolve(diagnosticsWithLevel(response)))));
 }
 
 function analyze(r: CapturedResource): Promise<Diagnostic[]> {
@@ -120,5 +134,24 @@ describe("the policy pack over the analyzer protocol", () => {
     };
     assert.ok((await analyzeStack([...program, ssh])).some((d) => d.policy === "security-groups-minimal"));
     assert.deepEqual((await analyze(ssh)).map((d) => d.policy), ["no-ssh-ingress"]);
+  });
+
+  it("an unknown value at preview never turns a mandatory policy advisory: the missing public access block is still mandatory", async () => {
+    const withoutBlock = program
+      .filter((r) => !(r.type === TYPES.publicAccessBlock && r.name === "bootstrapPublicAccess"))
+      .map((r) => (r.type === TYPES.lifecycle ? { ...r, inputs: { ...r.inputs, rules: UNKNOWN_AT_PREVIEW } } : r));
+    const found = await analyzeStackWithLevel(withoutBlock);
+    const block = found.filter((d) => d.policy === "buckets-hardened" && /public access/i.test(d.message));
+    assert.ok(block.length > 0, JSON.stringify(found));
+    assert.ok(block.every((d) => d.level === 1), `mandatory: ${JSON.stringify(block)}`);
+    assert.ok(!found.some((d) => d.level === 0 && /can't run/.test(d.message)), `no policy skipped as advisory: ${JSON.stringify(found)}`);
+  });
+
+  it("an unencrypted-or-unknown root volume fails at preview, mandatory", async () => {
+    const instance = program.find((r) => r.type === TYPES.instance) as CapturedResource;
+    const unknown = { ...instance, inputs: { ...instance.inputs, rootBlockDevice: { volumeType: "gp3", encrypted: UNKNOWN_AT_PREVIEW } } };
+    const request = new analyzerPb.AnalyzeRequest().setType(instance.type).setName(instance.name).setUrn(instance.urn).setProperties(toProto(unknown).getProperties()).setOptions(new analyzerPb.AnalyzerResourceOptions());
+    const found = await new Promise<Diagnostic[]>((resolve, reject) => client.analyze(request, (error, response) => (error ? reject(error) : resolve(diagnosticsWithLevel(response)))));
+    assert.deepEqual(found.map((d) => [d.policy, d.level]), [["volumes-encrypted", 1]]);
   });
 });
