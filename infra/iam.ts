@@ -167,3 +167,77 @@ export function efsFileSystemPolicy(fileSystemArn: string): PolicyDocument {
     ],
   };
 }
+
+export interface CiRolesInput {
+  /** `owner/repo` on GitHub. */
+  readonly repository: string;
+  /** ARN of the account's `token.actions.githubusercontent.com` OIDC provider. */
+  readonly oidcProviderArn: string;
+}
+
+const OIDC = "token.actions.githubusercontent.com";
+
+/**
+ * Trust of the read-only preview role: GitHub's OIDC tokens for pull requests of this repository
+ * only (`repo:<owner>/<repo>:pull_request`), nothing else, no branch, no environment.
+ */
+export function previewRoleTrustPolicy(input: CiRolesInput): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "PullRequestsOfThisRepository",
+        Effect: "Allow",
+        Principal: { Federated: input.oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: { [`${OIDC}:aud`]: "sts.amazonaws.com", [`${OIDC}:sub`]: `repo:${input.repository}:pull_request` },
+        },
+      },
+    ],
+  };
+}
+
+/** Trust of the deploy role: only jobs in this repository's `production` environment (`up` on main). */
+export function deployRoleTrustPolicy(input: CiRolesInput): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ProductionEnvironmentOfThisRepository",
+        Effect: "Allow",
+        Principal: { Federated: input.oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: { [`${OIDC}:aud`]: "sts.amazonaws.com", [`${OIDC}:sub`]: `repo:${input.repository}:environment:production` },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * What the preview role may do beyond AWS's `ReadOnlyAccess` (attach that managed policy for the
+ * reads `pulumi preview` and `refresh --preview-only` make): nothing; and whatever else is ever
+ * attached, it can never decrypt a secret, read a SecureString, read a secret's value, read the
+ * bootstrap bundles, or change anything.
+ */
+export function previewRoleGuardPolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "NeverDecryptOrReadSecrets",
+        Effect: "Deny",
+        Action: ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "ssm:GetParameter*", "secretsmanager:GetSecretValue", "s3:GetObject*"],
+        Resource: "*",
+      },
+      {
+        Sid: "NeverWrite",
+        Effect: "Deny",
+        NotAction: ["sts:GetCallerIdentity", "ec2:Describe*", "s3:List*", "s3:GetBucket*", "iam:Get*", "iam:List*", "kms:Describe*", "kms:List*", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "ssm:Describe*", "ssm:ListTagsForResource", "elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource"],
+        Resource: "*",
+      },
+    ],
+  };
+}

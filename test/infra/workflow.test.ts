@@ -15,6 +15,7 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   if?: string;
@@ -23,7 +24,11 @@ interface Job {
   strategy?: { matrix?: { stack?: string[] }; "max-parallel"?: number };
   steps: Step[];
 }
-const workflow = yaml.load(text) as { on: Record<string, { branches?: string[] }>; permissions: Record<string, string>; jobs: Record<string, Job> };
+const workflow = yaml.load(text) as {
+  on: Record<string, { branches?: string[] } & Array<{ cron?: string }>>;
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+};
 
 const pulumiStep = (job: Job): Step | undefined => job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
 const stacksOf = (job: Job): string[] => job.strategy?.matrix?.stack ?? [String(pulumiStep(job)?.with?.["stack-name"])];
@@ -66,16 +71,44 @@ describe(".github/workflows/pulumi.yml", () => {
   });
 
   it("reaches AWS through OIDC only: id-token write, a role to assume before Pulumi runs, no access keys", () => {
-    for (const [name, job] of Object.entries(workflow.jobs)) {
+    for (const [name, job] of Object.entries(workflow.jobs).filter(([, j]) => j.steps.some((s) => s.uses?.startsWith("pulumi/actions@")))) {
       assert.equal(job.permissions?.["id-token"], "write", name);
       const credentials = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
       const pulumi = job.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
       assert.ok(credentials >= 0 && credentials < pulumi, `${name}: credentials must come before pulumi`);
       const with_ = job.steps[credentials]?.with ?? {};
-      assert.match(String(with_["role-to-assume"]), /^\$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}$/);
+      // Only `up` (push to main, production environment) holds the deploy role; previews and the drift check read.
+      const role = name.startsWith("up-") ? "AWS_DEPLOY_ROLE_ARN" : "AWS_PREVIEW_ROLE_ARN";
+      assert.equal(String(with_["role-to-assume"]), `\${{ vars.${role} }}`, name);
       assert.equal(with_["aws-access-key-id"], undefined);
       assert.equal(with_["aws-secret-access-key"], undefined);
     }
     assert.doesNotMatch(text, /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id/);
+  });
+
+  it("runs npm test on every pull request, with no cloud access", () => {
+    const test = workflow.jobs.test as Job;
+    assert.match(String(test.if), /pull_request/);
+    assert.ok(test.steps.some((s) => s.run === "npm test"));
+    assert.equal(test.permissions?.["id-token"], undefined);
+  });
+
+  it("pins every action by a full commit SHA, with the verified tag beside it", () => {
+    const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
+    assert.ok(uses.length > 0);
+    for (const [, action = "", comment = ""] of uses) {
+      assert.match(action, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, action);
+      assert.match(comment, /# v\d+\.\d+\.\d+/, `${action} names its tag`);
+    }
+  });
+
+  it("checks for drift on a schedule, read-only: refresh --preview-only fails the job when anything drifted", () => {
+    assert.ok(Array.isArray(workflow.on.schedule) && workflow.on.schedule.some((s) => typeof s.cron === "string"));
+    const drift = workflow.jobs.drift as Job;
+    assert.match(String(drift.if), /schedule/);
+    assert.deepEqual([...stacksOf({ ...drift, steps: [] })].sort(), stackFiles);
+    const script = drift.steps.map((s) => s.run ?? "").join("\n");
+    assert.match(script, /pulumi refresh --preview-only --expect-no-changes/);
+    assert.doesNotMatch(script, /\$\{\{/, "no expression is pasted into the script (it goes through env)");
   });
 });
