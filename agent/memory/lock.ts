@@ -47,7 +47,7 @@ interface LockRecord extends LockOwner {
   readonly expiresAt: number;
 }
 
-type ReadResult = { kind: "missing" } | { kind: "record"; record: LockRecord } | { kind: "unreadable"; mtimeMs: number };
+type ReadResult = { kind: "missing" } | { kind: "record"; record: LockRecord; mtimeMs: number } | { kind: "unreadable"; mtimeMs: number };
 
 // Polling is the only way to wait that works across NFS clients. Short first polls keep hand-over
 // fast under contention; the cap keeps idle waiters cheap for the server.
@@ -204,7 +204,10 @@ function isStale(current: ReadResult, settings: LockSettings): boolean {
   if (current.kind === "unreadable") return current.mtimeMs + settings.staleMs <= now;
   if (current.kind !== "record") return false;
   const { record } = current;
-  if (record.expiresAt <= now) return true;
+  // No honest holder writes a lease further ahead than one lease from its clock; a record that does
+  // (a bug, a hand-edited file, a hostile one) is held to one lease after its file's last write.
+  const expiresAt = record.expiresAt > now + 2 * settings.staleMs ? Math.min(record.expiresAt, current.mtimeMs + settings.staleMs) : record.expiresAt;
+  if (expiresAt <= now) return true;
   return record.hostId === settings.owner.hostId && !processExists(record.pid);
 }
 
@@ -246,7 +249,8 @@ async function readLockFile(file: string): Promise<ReadResult> {
   try {
     const record = JSON.parse(text) as LockRecord;
     if (typeof record.token === "string" && typeof record.expiresAt === "number" && typeof record.pid === "number") {
-      return { kind: "record", record };
+      const stats = await stat(file).catch(() => undefined);
+      return stats ? { kind: "record", record, mtimeMs: stats.mtimeMs } : { kind: "missing" };
     }
   } catch {
     // fall through: not ours, or damaged
