@@ -219,17 +219,17 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
     });
   });
 
-  it("a refusal stays private even when its command was deferred publicly while it waited in the queue", async () => {
-    // A maintainer's slow command holds the channel's queue until eve's command has been deferred
-    // ("thinking…" is public); the refusal must not become an edit of that public placeholder.
+  it("a refusal never waits in the queue: answered at once and privately while a maintainer's slow command holds the channel", async () => {
+    // Access is decided on arrival (issue 16, 1b): eve's command is never queued behind the slow
+    // one, so it is never deferred publicly ("thinking…") and its refusal is the one ephemeral reply.
     let fake: Harness["fake"] | undefined;
     let eveCommand: { id: string } | undefined;
     const slow: Command = {
       name: "slow",
       usage: "slow",
-      summary: "waits for the next command's deferral",
+      summary: "waits for the next command's refusal",
       async run() {
-        await fake?.waitFor(() => fake?.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.callbackType === 5) ?? false, 5000, "eve's deferral");
+        await fake?.waitFor(() => fake?.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.content !== undefined) ?? false, 5000, "eve's refusal");
         return { text: "done" };
       },
     };
@@ -239,9 +239,9 @@ describe("Discord transport against the local Discord (real discord.js)", () => 
         const first = h.fake.sendInteraction({ user: alice, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "slow" });
         await h.fake.waitFor(() => h.fake.interactionReplies.some((r) => r.interactionId === first.id && r.callbackType === 5), 5000, "the slow command's deferral");
         eveCommand = h.fake.sendInteraction({ user: eve, guildId: GUILD, channelId: TEST_CHANNEL, commandName: "status" });
-        await h.fake.waitFor(() => answersTo(h, eveCommand?.id ?? "").length === 1, 5000, "the refusal");
+        await h.fake.waitFor(() => answersTo(h, first.id).length === 1, 5000, "the slow command's answer");
         assert.deepEqual(answersTo(h, eveCommand.id), [{ content: "I only take orders from maintainers.", ephemeral: true }]);
-        assert.ok(h.fake.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.kind === "delete"), "the public placeholder was removed");
+        assert.ok(!h.fake.interactionReplies.some((r) => r.interactionId === eveCommand?.id && r.callbackType === 5), "never deferred publicly");
         assert.equal(answersTo(h, first.id)[0]?.content, "done");
       },
       {},
