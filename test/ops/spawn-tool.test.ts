@@ -37,8 +37,8 @@ function recordingSpawner(): Spawner & { calls: Array<[number, boolean]> } {
 describe("the fleet_spawn tool", () => {
   it("is an act: offered only where write tools are (a maintainer's own turn, no third-party text yet)", () => {
     const registry = new ToolRegistry([fleetSpawnTool(recordingSpawner())]);
-    assert.deepEqual(registry.offered({ allowMutating: true }).map((t) => t.name), ["fleet_spawn"]);
-    assert.deepEqual(registry.offered({ allowMutating: false }), []);
+    assert.deepEqual(registry.offered({ allowActs: true }).map((t) => t.name), ["fleet_spawn"]);
+    assert.deepEqual(registry.offered({ allowActs: false }), []);
   });
 
   it("deploys nothing on the request alone: it returns the exact words the maintainer must send", async () => {
