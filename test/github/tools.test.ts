@@ -110,8 +110,8 @@ describe("repo context", () => {
 
   it("every tool that returns GitHub text is third-party output, and none writes", () => {
     for (const tool of tools) {
-      assert.equal(tool.mutates, false, tool.name);
-      if (tool.name !== "github_attention") assert.equal(tool.thirdPartyOutput, true, tool.name);
+      assert.equal(tool.kind, "read", tool.name);
+      if (tool.name !== "github_attention") assert.equal(tool.output, "third-party", tool.name);
     }
   });
 
