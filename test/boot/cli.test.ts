@@ -2,7 +2,7 @@
 // from the instance role through IMDSv2 (the SDK's default chain against the local metadata
 // service), JSON logs on stderr that carry no secret and no identity.
 import assert from "node:assert/strict";
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { it } from "node:test";
 import { logLines, runCli } from "../helpers/cli.ts";
@@ -11,30 +11,16 @@ import { ACCESS_POINT, bootWorld, FILE_SYSTEM, PLAINTEXTS } from "./harness.ts";
 it("boots through the CLI with the instance role's credentials from IMDS, and logs no secret", async (t) => {
   const world = await bootWorld(t);
   await world.upload();
-  const recorded = path.join(world.root, "mount-args");
-  const mount = path.join(world.root, "fake-mount");
-  await writeFile(mount, `#!/bin/sh\nprintf '%s\\n' "$@" > '${recorded}'\n`);
-  await chmod(mount, 0o755);
-  const settingsFile = path.join(world.root, "boot-settings.json");
-  const settings = world.settings({ mountCommand: mount });
-  await writeFile(settingsFile, JSON.stringify(settings));
+  const { settings, settingsFile, mountArgs, env } = await world.asBootUnit();
 
   const result = await runCli(["boot", "--settings", settingsFile], {
-    env: {
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.endpoint,
-      AWS_ACCESS_KEY_ID: "",
-      AWS_SECRET_ACCESS_KEY: "",
-      AWS_SESSION_TOKEN: "",
-      AWS_PROFILE: "",
-      AWS_SHARED_CREDENTIALS_FILE: path.join(world.root, "no-credentials"),
-      AWS_CONFIG_FILE: path.join(world.root, "no-config"),
-    },
+    env,
     timeoutMs: 60_000,
   });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^CLAWDINATOR-1: 3 secret\(s\) in place, config .*config\.json, \d+ change\(s\), hive mind mounted\n$/);
   assert.deepEqual(await readFile(path.join(settings.agenixDir, "discord-token"), "utf8"), PLAINTEXTS["discord-token"]);
-  assert.deepEqual((await readFile(recorded, "utf8")).trim().split("\n"), ["-t", "efs", "-o", `tls,iam,accesspoint=${ACCESS_POINT}`, `${FILE_SYSTEM}:/`, settings.memory.mountPoint]);
+  assert.deepEqual(await mountArgs(), ["-t", "efs", "-o", `tls,iam,accesspoint=${ACCESS_POINT}`, `${FILE_SYSTEM}:/`, settings.memory.mountPoint]);
   // The credentials really came from the role: IMDS served them.
   assert.ok(world.imds.requests.some((r) => r.path.startsWith("/latest/meta-data/iam/security-credentials/clawdinator-1") && r.status === 200));
 

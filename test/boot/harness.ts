@@ -1,7 +1,7 @@
 // A world for the boot service: s3rver (a real S3 emulator), the local IMDSv2 and SSM servers, a
 // bundle uploaded by the real `clawdinator bootstrap upload` from a real stack file (the same
 // infra/bundle.ts code `pulumi up` uses), secrets encrypted with age-encryption to a fresh identity.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
@@ -50,6 +50,11 @@ export interface BootWorld {
    */
   upload(options?: { viaCli?: boolean }): Promise<void>;
   boot(settings?: BootSettings, extra?: { sleeps?: number[] }): Promise<BootResult>;
+  /**
+   * What clawdinator-boot.service gives the CLI: a settings file (with a stand-in `mount` that records
+   * its arguments), and an environment whose only AWS credentials are the instance role's, from IMDS.
+   */
+  asBootUnit(): Promise<{ settings: BootSettings; settingsFile: string; mountArgs: () => Promise<string[]>; env: NodeJS.ProcessEnv }>;
   /** Marks the memory mount point as mounted in the fake mountinfo. */
   markMounted(mountPoint: string): Promise<void>;
 }
@@ -159,6 +164,25 @@ export async function bootWorld(t: TestContext, imdsOptions: Partial<ImdsOptions
           clock += ms;
         },
       });
+    },
+    async asBootUnit() {
+      const recorded = path.join(root, "mount-args");
+      const mount = path.join(root, "fake-mount");
+      await writeFile(mount, `#!/bin/sh\nprintf '%s\\n' "$@" > '${recorded}'\n`);
+      await chmod(mount, 0o755);
+      const unitSettings = settings({ mountCommand: mount });
+      const settingsFile = path.join(root, "boot-settings.json");
+      await writeFile(settingsFile, JSON.stringify(unitSettings));
+      const env: NodeJS.ProcessEnv = {
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
+        AWS_ACCESS_KEY_ID: "",
+        AWS_SECRET_ACCESS_KEY: "",
+        AWS_SESSION_TOKEN: "",
+        AWS_PROFILE: "",
+        AWS_SHARED_CREDENTIALS_FILE: path.join(root, "no-credentials"),
+        AWS_CONFIG_FILE: path.join(root, "no-config"),
+      };
+      return { settings: unitSettings, settingsFile, env, mountArgs: async () => (await readFile(recorded, "utf8")).trim().split("\n") };
     },
     async markMounted(mountPoint) {
       const line = `40 22 0:50 / ${mountPoint.replace(/ /g, "\\040")} rw,relatime shared:20 - nfs4 127.0.0.1:/ rw,vers=4.1\n`;

@@ -3,7 +3,7 @@
 // workspace render; and inspected: no Pulumi, no operator code, no client library loaded for a
 // plain local run (docs/ARCHITECTURE.md: a client library loads only when it is configured).
 import assert from "node:assert/strict";
-import { access, chmod, constants, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, constants, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -95,29 +95,15 @@ describe("the agent artifact", () => {
   it("boots from the bundle: IMDSv2 role credentials, S3 bundle, SSM identity, age decryption, mount", async (t) => {
     const world = await bootWorld(t);
     await world.upload();
-    const recorded = path.join(world.root, "mount-args");
-    const mount = path.join(world.root, "fake-mount");
-    await writeFile(mount, `#!/bin/sh\nprintf '%s\\n' "$@" > '${recorded}'\n`);
-    await chmod(mount, 0o755);
-    const settingsFile = path.join(world.root, "boot-settings.json");
-    const settings = world.settings({ mountCommand: mount });
-    await writeFile(settingsFile, JSON.stringify(settings));
+    const { settings, settingsFile, mountArgs, env } = await world.asBootUnit();
     const result = await run(process.execPath, [built.entry, "boot", "--settings", settingsFile], {
-      env: {
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.endpoint,
-        AWS_ACCESS_KEY_ID: "",
-        AWS_SECRET_ACCESS_KEY: "",
-        AWS_SESSION_TOKEN: "",
-        AWS_PROFILE: "",
-        AWS_SHARED_CREDENTIALS_FILE: path.join(world.root, "no-credentials"),
-        AWS_CONFIG_FILE: path.join(world.root, "no-config"),
-      },
+      env,
       timeoutMs: 60_000,
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^CLAWDINATOR-1: 3 secret\(s\) in place, /);
     for (const [name, plain] of Object.entries(PLAINTEXTS)) assert.equal(await readFile(path.join(settings.agenixDir, name), "utf8"), plain);
-    assert.deepEqual((await readFile(recorded, "utf8")).trim().split("\n"), ["-t", "efs", "-o", `tls,iam,accesspoint=${ACCESS_POINT}`, `${FILE_SYSTEM}:/`, settings.memory.mountPoint]);
+    assert.deepEqual(await mountArgs(), ["-t", "efs", "-o", `tls,iam,accesspoint=${ACCESS_POINT}`, `${FILE_SYSTEM}:/`, settings.memory.mountPoint]);
   });
 
   describe("loads a client library's chunk only when that integration is configured", () => {
