@@ -47,7 +47,35 @@ interface LockRecord extends LockOwner {
   readonly expiresAt: number;
 }
 
-type ReadResult = { kind: "missing" } | { kind: "record"; record: LockRecord; mtimeMs: number } | { kind: "unreadable"; mtimeMs: number };
+/**
+ * What a lock file holds. An `unreadable` one (empty: its holder is between create and write, or died
+ * there; or damaged) carries its `identity` (inode, size, change and modify times), so a waiter can
+ * tell the same file from a new one.
+ */
+type ReadResult =
+  | { kind: "missing" }
+  | { kind: "record"; record: LockRecord; mtimeMs: number }
+  | { kind: "unreadable"; identity: string };
+
+/**
+ * How long this waiter has itself watched each unreadable lock file, unchanged, on its monotonic
+ * clock. An unreadable file has no lease to read, and its mtime comes from the clock of whoever
+ * stamped it (the NFS server), so comparing that with our clock would let any skew, or a clock
+ * offset in a test, make a lock created a microsecond ago look a lease old.
+ */
+class UnreadableWatch {
+  readonly #firstSeen = new Map<string, number>();
+
+  /** Milliseconds since this waiter first saw the file with this identity. */
+  ageOf(identity: string): number {
+    const now = performance.now();
+    const seen = this.#firstSeen.get(identity);
+    if (seen !== undefined) return now - seen;
+    if (this.#firstSeen.size >= 16) this.#firstSeen.clear(); // a few at a time in practice
+    this.#firstSeen.set(identity, now);
+    return 0;
+  }
+}
 
 // Polling is the only way to wait that works across NFS clients. Short first polls keep hand-over
 // fast under contention; the cap keeps idle waiters cheap for the server.
@@ -161,6 +189,7 @@ async function acquireLock(file: string, label: string, settings: LockSettings):
   const started = performance.now();
   let lastHolder: LockHolderInfo | undefined;
   let lastInspected = Number.NEGATIVE_INFINITY;
+  const watch = new UnreadableWatch();
   for (let attempt = 0; ; attempt++) {
     const now = settings.clock();
     const record: LockRecord = { ...settings.owner, token, path: label, acquiredAt: now, expiresAt: now + settings.staleMs };
@@ -176,8 +205,8 @@ async function acquireLock(file: string, label: string, settings: LockSettings):
     }
     const waited = performance.now() - started;
     if (waited >= settings.waitMs) throw new MemoryLockTimeoutError(label, waited, lastHolder);
-    if (current && isStale(current, settings)) {
-      await breakStaleLock(file, current, settings);
+    if (current && isStale(current, settings, watch)) {
+      await breakStaleLock(file, current, settings, watch);
       continue;
     }
     const backoff = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt) * (0.5 + Math.random());
@@ -199,9 +228,9 @@ export async function withLock<T>(file: string, label: string, settings: LockSet
   return result;
 }
 
-function isStale(current: ReadResult, settings: LockSettings): boolean {
+function isStale(current: ReadResult, settings: LockSettings, watch: UnreadableWatch): boolean {
   const now = settings.clock();
-  if (current.kind === "unreadable") return current.mtimeMs + settings.staleMs <= now;
+  if (current.kind === "unreadable") return watch.ageOf(current.identity) >= settings.staleMs;
   if (current.kind !== "record") return false;
   const { record } = current;
   // No honest holder writes a lease further ahead than one lease from its clock; a record that does
@@ -216,14 +245,14 @@ function isStale(current: ReadResult, settings: LockSettings): boolean {
  * dead holder: the others find the guard taken, or find a different (fresh) lock once they get it.
  * A guard left by a waiter that died inside this short section is itself broken by the same rules.
  */
-async function breakStaleLock(file: string, seen: ReadResult, settings: LockSettings): Promise<void> {
+async function breakStaleLock(file: string, seen: ReadResult, settings: LockSettings, watch: UnreadableWatch): Promise<void> {
   const guardFile = file.replace(/\.lock$/, ".guard");
   const now = settings.clock();
   const guardRecord: LockRecord = { ...settings.owner, token: randomBytes(12).toString("hex"), path: guardFile, acquiredAt: now, expiresAt: now + settings.staleMs };
   if (!(await createExclusive(guardFile, guardRecord))) {
     const guard = await readLockFile(guardFile);
     // Accepted residual risk (docs/SHARED_MEMORY.md): two waiters clearing the same dead guard.
-    if (isStale(guard, settings)) await unlinkIfPresent(guardFile);
+    if (isStale(guard, settings, watch)) await unlinkIfPresent(guardFile);
     else await sleep(FIRST_POLL_MS * (1 + Math.random()));
     return;
   }
@@ -231,8 +260,8 @@ async function breakStaleLock(file: string, seen: ReadResult, settings: LockSett
     const current = await readLockFile(file);
     const sameHolder =
       (current.kind === "record" && seen.kind === "record" && current.record.token === seen.record.token) ||
-      (current.kind === "unreadable" && seen.kind === "unreadable");
-    if (sameHolder && isStale(current, settings)) await unlinkIfPresent(file);
+      (current.kind === "unreadable" && seen.kind === "unreadable" && current.identity === seen.identity);
+    if (sameHolder && isStale(current, settings, watch)) await unlinkIfPresent(file);
   } finally {
     await unlinkIfPresent(guardFile);
   }
@@ -255,18 +284,19 @@ async function readLockFile(file: string): Promise<ReadResult> {
   } catch {
     // fall through: not ours, or damaged
   }
-  const stats = await stat(file).catch(() => undefined);
-  return stats ? { kind: "unreadable", mtimeMs: stats.mtimeMs } : { kind: "missing" };
+  // Nanosecond times: a new empty lock that reuses a freed inode number still differs from the old one.
+  const stats = await stat(file, { bigint: true }).catch(() => undefined);
+  return stats ? { kind: "unreadable", identity: `${stats.ino}:${stats.size}:${stats.ctimeNs}:${stats.mtimeNs}` } : { kind: "missing" };
 }
 
 /**
  * Creates `file` holding `record` unless it exists: true when this call created it. O_EXCL create
  * is atomic on local file systems and on NFSv4.1 (exactly-once through the session). A reader may
  * catch the file empty for an instant, which counts as held (see isStale). A holder killed between
- * the create and the write leaves an empty lock with no pid to check: it is broken once its mtime is
- * a lease old, so the stale bound still holds. (Writing the record to a temp file and link(2)-ing it
- * into place closes that window but cost a fifth of the edit rate in bench/memory.ts; the window is
- * two system calls wide.)
+ * the create and the write leaves an empty lock with no pid to check: it is broken once a waiter has
+ * watched it unchanged for a lease (UnreadableWatch), so the stale bound still holds. (Writing the
+ * record to a temp file and link(2)-ing it into place closes that window but cost a fifth of the
+ * edit rate in bench/memory.ts; the window is two system calls wide.)
  */
 async function createExclusive(file: string, record: LockRecord, folderMade = false): Promise<boolean> {
   let handle: FileHandle;
