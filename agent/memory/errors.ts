@@ -5,8 +5,12 @@
  */
 
 export type MemoryErrorCode =
-  /** The path is empty, has an empty/`.`/hidden segment, a backslash or a control character. */
+  /** The path is empty, has an empty/`.`/hidden segment, a backslash or a control or invisible character. */
   | "MEMORY_PATH_INVALID"
+  /** A name over 200 UTF-8 bytes, or a whole path over 512. */
+  | "MEMORY_PATH_TOO_LONG"
+  /** A name not in Unicode NFKC form, or a word mixing Latin with lookalike letters of another script. */
+  | "MEMORY_PATH_CONFUSABLE"
   | "MEMORY_PATH_ABSOLUTE"
   | "MEMORY_PATH_TRAVERSAL"
   /** Only `.md` and `.json` files live in memory. */

@@ -6,7 +6,7 @@ import { writeFileAtomic } from "./atomic.ts";
 import { MEMORY_DEFAULTS } from "./defaults.ts";
 import { MemoryError, MemoryTooLargeError } from "./errors.ts";
 import { localLockOwner, withLock, type LockSettings } from "./lock.ts";
-import { checkMemoryPath, MEMORY_EXTENSIONS, resolveInsideRoot } from "./paths.ts";
+import { checkMemoryPath, describeName, MEMORY_EXTENSIONS, resolveInsideRoot } from "./paths.ts";
 import type { MemoryStore } from "./types.ts";
 
 export interface MemoryStoreOptions {
@@ -181,8 +181,8 @@ export class FileMemoryStore implements MemoryStore {
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (typeof key !== "string" || !CLAIM_KEY.test(key)) {
-      throw new MemoryError("MEMORY_CLAIM_INVALID", `claim key "${String(key)}" is not usable as a file name`, {
-        path: `claims/${String(key)}.json`,
+      throw new MemoryError("MEMORY_CLAIM_INVALID", `claim key ${describeName(String(key))} is not usable as a file name`, {
+        path: `claims/${String(key).slice(0, 128)}.json`,
         fix: 'Use letters, digits, ".", "_" and "-" (up to 128), starting with a letter or digit, e.g. "triage-openclaw-1234".',
       });
     }
@@ -240,7 +240,8 @@ export class FileMemoryStore implements MemoryStore {
   #lockFile(realRoot: string, file: string): string {
     const key = path.relative(realRoot, file).split(path.sep).join("/");
     let name = key.replaceAll("%", "%25").replaceAll("/", "%2F");
-    if (name.length > 160) name = `${name.slice(0, 120)}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+    // Counted in bytes, as NAME_MAX is (255): the renewal's temp name adds 27 to the lock's name.
+    if (Buffer.byteLength(name, "utf8") > 160) name = `${prefixOfBytes(name, 120)}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
     return path.join(realRoot, LOCKS_FOLDER, `${name}.lock`);
   }
 
@@ -348,6 +349,18 @@ function isLiveClaim(content: string | undefined, now: number): content is strin
   } catch {
     return false; // a damaged claim protects nothing; the next claimant replaces it
   }
+}
+
+/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never cutting a character. */
+function prefixOfBytes(text: string, bytes: number): string {
+  let prefix = "";
+  let used = 0;
+  for (const point of text) {
+    used += Buffer.byteLength(point, "utf8");
+    if (used > bytes) break;
+    prefix += point;
+  }
+  return prefix;
 }
 
 function positiveInteger(name: string, value: unknown): number {
