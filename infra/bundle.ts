@@ -29,11 +29,6 @@ export function bootstrapPrefix(instance: string): string {
   return `bootstrap/${instance}/`;
 }
 
-/** The SSM parameter holding the instance's age identity; the only one its role may read. */
-export function ageIdentityParameterName(instance: string): string {
-  return `/clawdinators/${instance}/age-identity`;
-}
-
 /** `status/CLAWDINATOR-<n>.json` in the bootstrap bucket: the health report, the one object an instance writes. */
 export function statusKey(instance: string): string {
   return `status/${instance}.json`;
@@ -46,6 +41,8 @@ export interface BootFacts {
   readonly region: string;
   readonly fileSystemId: string;
   readonly accessPointId: string;
+  /** The SSM parameter holding the age identity, `/<fleet>/<instance>/age-identity` (the fleet's name is known only at deploy). */
+  readonly ageIdentityParameter: string;
 }
 
 export interface BundleInput {
@@ -151,7 +148,7 @@ function bootDocument(input: BundleInput, boot: BootFacts): Record<string, unkno
     version: 1,
     instance: input.instance,
     region: boot.region,
-    ageIdentityParameter: ageIdentityParameterName(input.instance),
+    ageIdentityParameter: boot.ageIdentityParameter,
     secrets: input.secrets.map((name) => ({ object: `secrets/${name}.age`, path: `${ON_INSTANCE.secretsDir}/${name}` })),
     hiveMind: { fileSystemId: boot.fileSystemId, accessPointId: boot.accessPointId, mountPoint: ON_INSTANCE.memoryDir, options: "tls,iam" },
     config: "config.json",

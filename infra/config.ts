@@ -1,6 +1,7 @@
 // Typed stack configuration, validated before any resource is declared. A wrong or missing key
 // fails with the key's full name, what is wrong and the `pulumi config set` line that fixes it.
 import { z } from "zod";
+import { FLEET_NAME } from "./invariants.ts";
 import type { StackKind } from "./stacks.ts";
 
 export const PROJECT = "clawdinators";
@@ -59,8 +60,29 @@ const EfsSchema = z.strictObject({
   throughputMode: z.enum(["elastic", "bursting"]).default("elastic"),
 });
 
+/**
+ * The fleet's name when the fleet stack sets none: the names a single fleet has always had
+ * (`alias/clawdinators-secrets`, `/clawdinators/<instance>/age-identity`), so it keeps them.
+ */
+export const DEFAULT_FLEET_NAME = "clawdinators";
+
 const FleetConfigSchema = z.strictObject({
   [REGION_KEY]: awsRegion,
+  /**
+   * Names the fleet's account-wide things: the KMS alias `alias/<fleetName>-secrets` and the SSM
+   * prefix `/<fleetName>/<instance>/`. A second fleet in the same account (staging beside prod) needs
+   * its own. Changing it replaces every instance's parameter and the alias.
+   * @default "clawdinators"
+   * @example "clawdinators-staging"
+   */
+  fleetName: z
+    .string()
+    .regex(FLEET_NAME, {
+      error:
+        "must be 1-32 lowercase letters, digits and dashes, from a letter to a letter or digit, not starting with aws or ssm " +
+        "(it becomes the KMS alias alias/<fleetName>-secrets and the SSM prefix /<fleetName>/)",
+    })
+    .default(DEFAULT_FLEET_NAME),
   image: ImageSchema,
   /** Unset: the region's default VPC and its default subnets. */
   network: NetworkSchema.optional(),
@@ -221,6 +243,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   tags: `'{"team":"maintainers"}'`,
   release: `'{"flake":"github:you/clawdinators/0123456789abcdef0123456789abcdef01234567","nixosConfiguration":"clawdinator"}'`,
   instanceDefaults: `'{"instanceType":"t3.small","secrets":["discord-token","anthropic-api-key"]}'`,
+  fleetName: "clawdinators-staging",
   fleetStack: "fleet",
   instanceType: "t3.small",
   rootVolumeGiB: "30",
@@ -289,6 +312,16 @@ export function readStackConfig(stack: string, kind: StackKind, raw: RawConfig, 
     }
   }
   if (kind.kind === "fleet") return { ...validate(stack, FleetConfigSchema, document, problems), kind: "fleet" };
+  // A fleet key on an instance stack is a mistake worth naming (most of all fleetName: an instance
+  // takes its fleet's name from the fleet stack, so the two can never disagree).
+  for (const name of Object.keys(document).filter((n) => n in FleetConfigSchema.shape && !(n in InstanceConfigSchema.shape))) {
+    delete document[name];
+    problems.push({
+      key: `${PROJECT}:${name}`,
+      problem: "is a fleet stack key; an instance stack reads what it needs of it from the fleet stack",
+      fix: `pulumi config rm ${name} (and set it on the fleet stack: ${fixFor(name, [])} --stack fleet)`,
+    });
+  }
   return { ...validate(stack, InstanceConfigSchema, document, problems), kind: "instance", instance: kind.instance, index: kind.index };
 }
 

@@ -11,6 +11,7 @@ import { SecureBucket } from "./storage.ts";
 
 /** Every output an instance stack reads from the fleet. */
 export const FLEET_OUTPUTS = [
+  "fleetName",
   "amiId",
   "bootstrapBucket",
   "bootstrapBucketArn",
@@ -37,13 +38,15 @@ export async function fleetProgram(config: FleetConfig): Promise<Record<string, 
     extraRules: [{ id: "expire-raw-images", status: "Enabled", filter: { prefix: IMAGES_PREFIX }, expiration: { days: config.image.rawImageRetentionDays } }],
   });
   const bootstrap = new SecureBucket("bootstrap", { namePrefix: "clawdinator-bootstrap", tags, noncurrentDays: 30 });
-  const secretsKey = createSecretsKey(tags);
+  const secretsKey = createSecretsKey(config.fleetName, tags);
   const groups = createSecurityGroups(network, tags);
   const hiveMind = createHiveMind(config.efs, network, groups.efs, tags);
   const image = createImage(config, images, tags);
   createReleasePin(config.release, bootstrap.name, tags);
 
   const outputs: Record<FleetOutputName, pulumi.Input<unknown>> = {
+    // The instances name their parameter and scope their role with it, so fleet and instances agree.
+    fleetName: config.fleetName,
     amiId: image.ami.amiId,
     bootstrapBucket: bootstrap.name,
     bootstrapBucketArn: bootstrap.arn,

@@ -5,12 +5,12 @@ import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createBundleObjects } from "./bootstrap.ts";
-import type { InstanceConfig } from "./config.ts";
+import { DEFAULT_FLEET_NAME, type InstanceConfig } from "./config.ts";
 import { bootstrapPrefix, planBundle, statusKey, type BootFacts } from "./bundle.ts";
 import type { FleetOutputName } from "./fleet.ts";
 import { createHealthGate } from "./health-gate.ts";
 import { ec2TrustPolicy, instancePolicy } from "./iam.ts";
-import { INSTANCE_TAG, RELEASE_KEY } from "./invariants.ts";
+import { FLEET_NAME, FLEET_TAG, INSTANCE_TAG, RELEASE_KEY } from "./invariants.ts";
 import { createAgeIdentityParameter } from "./secrets.ts";
 import { checkInstanceArchitecture, qualifiedStackName } from "./stacks.ts";
 
@@ -35,13 +35,16 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   const fleet = <T,>(name: FleetOutputName): pulumi.Output<T> => fleetRef.requireOutput(name) as pulumi.Output<T>;
   const bootstrapBucket = fleet<string>("bootstrapBucket");
   const region = config["aws:region"];
+  // Read, never configured here: the fleet stack's name is the one its key alias was made with.
+  const fleetName = fleetRef.getOutput("fleetName").apply((value: unknown) => fleetNameFrom(value, config.fleetStack));
 
-  const parameter = createAgeIdentityParameter(instance, config.ageIdentity, fleet<string>("secretsKeyArn"), tags);
+  const parameter = createAgeIdentityParameter(fleetName, instance, config.ageIdentity, fleet<string>("secretsKeyArn"), tags);
 
   const role = new aws.iam.Role("role", {
     description: `${instance}: its own bootstrap prefix, its own age identity, the hive mind`,
     assumeRolePolicy: JSON.stringify(ec2TrustPolicy()),
-    tags,
+    // The policy pack scopes the role to /<fleet>/<instance>/ by these two tags.
+    tags: { ...tags, [FLEET_TAG]: fleetName },
   });
   const access = new aws.iam.RolePolicy("access", {
     role: role.name,
@@ -66,8 +69,8 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   const profile = new aws.iam.InstanceProfile("profile", { role: role.name, tags });
 
   const boot: pulumi.Output<BootFacts> = pulumi
-    .all([bootstrapBucket, fleet<string>("efsId"), fleet<string>("efsAccessPointId")])
-    .apply(([bucket, fileSystemId, accessPointId]) => ({ bucket, region, fileSystemId, accessPointId }));
+    .all([bootstrapBucket, fleet<string>("efsId"), fleet<string>("efsAccessPointId"), parameter.name])
+    .apply(([bucket, fileSystemId, accessPointId, ageIdentityParameter]) => ({ bucket, region, fileSystemId, accessPointId, ageIdentityParameter }));
   const bundle = createBundleObjects(plan, bootstrapBucket, boot, tags);
 
   const subnetIds = fleet<string[]>("subnetIds");
@@ -107,6 +110,7 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   return {
     ...(gate ? { healthGate: gate.stdout } : {}),
     instance,
+    fleetName,
     instanceId: server.id,
     amiId: server.ami,
     efsId: fleet<string>("efsId"),
@@ -122,6 +126,21 @@ export async function instanceProgram(config: InstanceConfig, rootDir: string): 
   Rotate its identity:   age-keygen -o new.agekey, re-encrypt the secrets to it, pulumi config set --secret ageIdentity "$(cat new.agekey)", pulumi up
   Replace it:            pulumi up --replace 'urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::aws:ec2/instance:Instance::${instance}'`,
   };
+}
+
+/**
+ * The fleet stack's `fleetName` output, checked. A fleet stack deployed before the output existed
+ * has none, and its names were the fixed `alias/clawdinators-secrets` and `/clawdinators/…`, which
+ * is exactly the default name's: so an instance (and a PR preview that reads the deployed fleet)
+ * keeps working until the fleet is next deployed. Two fleets could not share an account then, so
+ * this names no other fleet's parameter.
+ */
+export function fleetNameFrom(value: unknown, fleetStack: string): string {
+  if (value === undefined) return DEFAULT_FLEET_NAME;
+  if (typeof value !== "string" || !FLEET_NAME.test(value)) {
+    throw new Error(`the fleet stack ${fleetStack} exports fleetName ${JSON.stringify(value)}, which is not a fleet name; fix clawdinators:fleetName there and run \`pulumi up --stack fleet\``);
+  }
+  return value;
 }
 
 /** Spreads instances over the fleet's subnets (so over availability zones) by their number. */

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { BundleError, planBundle, type BootFacts } from "../../infra/bundle.ts";
 import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
+import { FLEET_NAME } from "../../infra/invariants.ts";
 import { INSTANCE_NAME, stackNameOf } from "../../infra/stacks.ts";
 import { COMMON_HELP, parseCommandLine, UsageError, type CliCommand, type CliIo } from "../io.ts";
 import { checkRegion } from "../region.ts";
@@ -22,6 +23,9 @@ every object back to check its SHA-256.
   --bucket NAME         bootstrap bucket (default: bootstrapBucket from --outputs)
   --efs-id ID           hive mind file system (default: efsId from --outputs)
   --access-point-id ID  hive mind access point (default: efsAccessPointId from --outputs)
+  --age-identity-parameter NAME
+                        the instance's SSM parameter, /<fleet>/<instance>/age-identity
+                        (default: ageIdentityParameter from --outputs)
   --stack-file FILE     stack config to read secrets/repos/agent from (default: Pulumi.clawdinator-<n>.yaml)
   --secrets-dir DIR     folder of <name>.age files (default: the stack's clawdinators:secretsDir)
   --region REGION       AWS region (default: the stack's aws:region, then AWS_REGION)
@@ -34,6 +38,7 @@ export const OPTIONS = {
   bucket: { type: "string" },
   "efs-id": { type: "string" },
   "access-point-id": { type: "string" },
+  "age-identity-parameter": { type: "string" },
   "stack-file": { type: "string" },
   "secrets-dir": { type: "string" },
   region: { type: "string" },
@@ -81,7 +86,15 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
   const region = options.get("region") ?? settings["aws:region"] ?? io.env.AWS_REGION;
   if (!region) throw new UsageError(`no region: pass --region or set aws:region in ${stackFile}`);
   checkRegion(region, regionFrom);
-  const boot: BootFacts = { bucket, region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId") };
+  // The fleet's name is part of it and only the stacks know it, so it comes from the outputs, never a default.
+  const ageIdentityParameter = pick("age-identity-parameter", "ageIdentityParameter");
+  if (!ageIdentityParameterOf(instance).test(ageIdentityParameter)) {
+    throw new UsageError(
+      `--age-identity-parameter ${ageIdentityParameter} is not ${instance}'s parameter (/<fleet>/${instance}/age-identity); ` +
+        `take the outputs of its own stack: pulumi stack output --json --stack ${stackNameOf(instance)} > outputs.json`,
+    );
+  }
+  const boot: BootFacts = { bucket, region, fileSystemId: pick("efs-id", "efsId"), accessPointId: pick("access-point-id", "efsAccessPointId"), ageIdentityParameter };
 
   const secretsDir = path.resolve(path.dirname(stackFile), options.get("secrets-dir") ?? settings.secretsDir);
   let objects;
@@ -127,6 +140,11 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
   }
   io.stdout.write(`${instance}: ${objects.length} objects under s3://${bucket}/bootstrap/${instance}/, verified. The instance reads them at its next boot.\n`);
   return 0;
+}
+
+/** `/<fleet>/<instance>/age-identity` for this instance and any valid fleet name. */
+function ageIdentityParameterOf(instance: string): RegExp {
+  return new RegExp(`^/${FLEET_NAME.source.slice(1, -1)}/${instance}/age-identity$`);
 }
 
 async function readSettings(stackFile: string, instance: string): Promise<ReturnType<typeof readBundleSettings>> {

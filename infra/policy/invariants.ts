@@ -82,6 +82,22 @@ export const TYPES = {
 export const ROLE_TAG = "clawdinators:role";
 /** Tag on an instance role naming its CLAWDINATOR; scopes its policy check. */
 export const INSTANCE_TAG = "clawdinators:instance";
+/** Tag on an instance role (and its parameter) naming its fleet; with INSTANCE_TAG it names the one parameter the role may read. */
+export const FLEET_TAG = "clawdinators:fleet";
+
+/**
+ * A fleet's name (`clawdinators:fleetName` on the fleet stack): 1-32 lowercase letters, digits and
+ * dashes, from a letter to a letter or digit. It becomes the KMS alias `alias/<fleet>-secrets` and
+ * the SSM prefix `/<fleet>/`, so it may not start with `aws` (KMS reserves `alias/aws`) or `ssm`
+ * (SSM reserves both), and may hold no `/` (one fleet's prefix would nest in another's) and no `*`
+ * or `?` (wildcards in the IAM resource that scopes an instance to its parameter).
+ */
+export const FLEET_NAME = /^(?!aws|ssm)[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** `/<fleet>/CLAWDINATOR-<n>/age-identity`: the SSM parameter holding the instance's age identity, the only one its role may read. */
+export function ageIdentityParameterName(fleet: string, instance: string): string {
+  return `/${fleet}/${instance}/age-identity`;
+}
 
 const SSH_PORT = 22;
 const NFS_PORT = 2049;
@@ -420,17 +436,24 @@ export function securityGroupsMinimal(resources: readonly DeclaredResource[]): V
 /** The boundary an instance role's policy must stay within. */
 export interface InstanceScope {
   readonly instance: string;
+  /** The fleet the instance belongs to (its role's FLEET_TAG). */
+  readonly fleet: string;
 }
 
 /**
  * An instance role's policy reaches only its own things: objects under `bootstrap/<instance>/` (and
  * the fleet's release pin) to read, its own `status/<instance>.json` to write and nothing else to
- * write, a listing conditioned on that prefix, the parameter under `/clawdinators/<instance>/`, KMS only
- * via SSM for that parameter, and EFS only through an access point.
+ * write, a listing conditioned on that prefix, exactly its fleet's parameter
+ * `/<fleet>/<instance>/age-identity` (no wildcard: not another instance's, not another fleet's),
+ * KMS only via SSM for that parameter, and EFS only through an access point.
  */
 export function instancePolicyScoped(document: PolicyDocument, scope: InstanceScope): string[] {
   const prefix = `bootstrap/${scope.instance}/`;
   const problems: string[] = [];
+  if (!FLEET_NAME.test(scope.fleet)) return [`${JSON.stringify(scope.fleet)} is not a fleet name, so no parameter can be this instance's`];
+  // A wildcard in the instance's own name would make every "own" prefix and parameter reach others.
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(scope.instance)) return [`${JSON.stringify(scope.instance)} is not an instance name, so nothing can be this instance's`];
+  const ownParameter = ownParameterArn(scope);
   for (const s of document.Statement.filter((st) => st.Effect === "Allow")) {
     const label = s.Sid ?? JSON.stringify(strings(s.Action));
     for (const action of strings(s.Action)) {
@@ -452,12 +475,14 @@ export function instancePolicyScoped(document: PolicyDocument, scope: InstanceSc
         }
         continue;
       }
-      if (/:ssm:/.test(resource) && !resource.includes(`:parameter/clawdinators/${scope.instance}/`)) problems.push(`${label}: ${resource} is not this instance's parameter`);
+      if (/:ssm:/.test(resource) && !ownParameter.test(resource)) {
+        problems.push(`${label}: ${resource} is not this instance's parameter (exactly ${ageIdentityParameterName(scope.fleet, scope.instance)}, no wildcard)`);
+      }
       if (/:kms:/.test(resource)) {
         const context = s.Condition?.StringEquals?.["kms:EncryptionContext:PARAMETER_ARN"];
         const via = s.Condition?.StringEquals?.["kms:ViaService"];
-        if (typeof context !== "string" || !context.includes(`/clawdinators/${scope.instance}/`) || typeof via !== "string" || !via.startsWith("ssm.")) {
-          problems.push(`${label}: kms:Decrypt must be conditioned on ViaService ssm and this instance's PARAMETER_ARN`);
+        if (typeof context !== "string" || !ownParameter.test(context) || typeof via !== "string" || !via.startsWith("ssm.")) {
+          problems.push(`${label}: kms:Decrypt must be conditioned on ViaService ssm and this instance's PARAMETER_ARN (${ageIdentityParameterName(scope.fleet, scope.instance)})`);
         }
       }
       if (/:elasticfilesystem:/.test(resource) && typeof s.Condition?.StringEquals?.["elasticfilesystem:AccessPointArn"] !== "string") {
@@ -467,6 +492,15 @@ export function instancePolicyScoped(document: PolicyDocument, scope: InstanceSc
     }
   }
   return problems;
+}
+
+/**
+ * The ARN of exactly the instance's own parameter, in any one region and account: a wildcard
+ * anywhere (`*`, `?`) would reach other parameters, so none matches. Fleet and instance names hold
+ * no regular-expression characters but `-` (both are checked first), which is literal outside a class.
+ */
+function ownParameterArn(scope: InstanceScope): RegExp {
+  return new RegExp(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]+:parameter${ageIdentityParameterName(scope.fleet, scope.instance)}$`);
 }
 
 /** The fleet's release pin that self-update reads (infra/release.ts writes it). */
@@ -505,10 +539,17 @@ export function instanceRolesScoped(resources: readonly DeclaredResource[]): Vio
     const attached = resources.filter((r) => r.type === TYPES.rolePolicy && refersTo(r, "role", role));
     const managed = list(role.inputs.managedPolicyArns);
     const problems: Violation[] = managed.map(() => violation("instance-role-scoped", role, "an instance role takes no managed policies (they are not scoped to one instance)"));
+    const fleet = record(role.inputs.tags)?.[FLEET_TAG];
     for (const policy of attached) {
       const document = parsePolicyDocument(policy.inputs.policy);
       if (typeof document === "string") continue; // policyDocumentsBounded reports it
-      problems.push(...instancePolicyScoped(document, { instance }).map((m) => violation("instance-role-scoped", policy, m)));
+      // Without its fleet the role's parameter is unknown, so nothing could prove the policy scoped.
+      // (Unknown at preview too: a known document with an unknown fleet fails rather than passes.)
+      if (typeof fleet !== "string") {
+        problems.push(violation("instance-role-scoped", role, `an instance role needs the tag ${FLEET_TAG} naming its fleet, so the parameter it may read is known`));
+        continue;
+      }
+      problems.push(...instancePolicyScoped(document, { instance, fleet }).map((m) => violation("instance-role-scoped", policy, m)));
     }
     return problems;
   });

@@ -22,7 +22,9 @@ import { startS3 } from "../helpers/s3.ts";
 export const BUCKET = "clawdinator-bootstrap-boot";
 export const INSTANCE = "CLAWDINATOR-1";
 export const PREFIX = `bootstrap/${INSTANCE}/`;
-export const PARAMETER = `/clawdinators/${INSTANCE}/age-identity`;
+/** The fleet the world's instance belongs to: not the default, so the name must travel from infra to boot. */
+export const FLEET = "clawdinators-staging";
+export const PARAMETER = `/${FLEET}/${INSTANCE}/age-identity`;
 export const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 /** What the stack file Pulumi.clawdinator-1.yaml ships (its clawdinators:secrets). */
 export const PLAINTEXTS: Readonly<Record<string, string>> = {
@@ -135,13 +137,13 @@ export async function bootWorld(t: TestContext, imdsOptions: Partial<ImdsOptions
         const raw = Object.fromEntries(Object.entries(document.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
         const bundle = readBundleSettings("clawdinator-1", raw);
         const plan = await planBundle({ instance: INSTANCE, secretsDir, secrets: bundle.secrets, repos: bundle.repos, agent: bundle.agent });
-        for (const object of plan.render({ bucket: BUCKET, region: "eu-central-1", fileSystemId: FILE_SYSTEM, accessPointId: ACCESS_POINT })) {
+        for (const object of plan.render({ bucket: BUCKET, region: "eu-central-1", fileSystemId: FILE_SYSTEM, accessPointId: ACCESS_POINT, ageIdentityParameter: PARAMETER })) {
           await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: object.key, Body: object.body, ContentType: object.contentType }));
         }
         return;
       }
       const outputs = path.join(root, "operator", "outputs.json");
-      await writeFile(outputs, JSON.stringify({ bootstrapBucket: BUCKET, efsId: FILE_SYSTEM, efsAccessPointId: ACCESS_POINT }));
+      await writeFile(outputs, JSON.stringify({ bootstrapBucket: BUCKET, efsId: FILE_SYSTEM, efsAccessPointId: ACCESS_POINT, ageIdentityParameter: PARAMETER }));
       const result = await runCli(
         ["bootstrap", "upload", "--instance", INSTANCE, "--stack-file", stackFile, "--outputs", outputs, "--secrets-dir", secretsDir, "--endpoint-url", s3Endpoint],
         { env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "", AWS_PROFILE: "" }, cwd: path.join(root, "operator") },

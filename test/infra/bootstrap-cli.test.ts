@@ -46,13 +46,15 @@ after(async () => {
 });
 
 /** A project folder with the instance's stack file (JSON is YAML), its secrets and its stack outputs. */
-async function project(dir: string, instance: string, overrides: Record<string, unknown> = {}): Promise<void> {
+async function project(dir: string, instance: string, overrides: Record<string, unknown> = {}, outputOverrides: Record<string, unknown> = {}): Promise<void> {
   const config = { ...instanceConfig({ "clawdinators:secretsDir": "secrets", ...overrides }) } as Record<string, string>;
   delete config["clawdinators:ageIdentity"]; // in a real stack file it is an encrypted `secure:` value
   const parsed = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, /^[[{]/.test(v) ? JSON.parse(v) : v]));
   await writeFile(path.join(dir, `Pulumi.${instance.toLowerCase()}.yaml`), JSON.stringify({ config: parsed }, null, 2));
   await cp(FIXTURE_SECRETS_DIR, path.join(dir, "secrets"), { recursive: true });
-  const outputs = { bootstrapBucket: BUCKET, efsId: fleet.outputs.efsId, efsAccessPointId: fleet.outputs.efsAccessPointId };
+  // What the instance stack exports: its parameter is named by its fleet's name.
+  const ageIdentityParameter = `/${String(fleet.outputs.fleetName)}/${instance}/age-identity`;
+  const outputs = { bootstrapBucket: BUCKET, efsId: fleet.outputs.efsId, efsAccessPointId: fleet.outputs.efsAccessPointId, ageIdentityParameter, ...outputOverrides };
   await writeFile(path.join(dir, "outputs.json"), JSON.stringify(outputs));
 }
 
@@ -154,6 +156,16 @@ describe("clawdinator bootstrap upload", () => {
       const noOutputs = await runCli(["bootstrap", "upload", "--instance", "CLAWDINATOR-8"], { cwd: dir, env: CREDENTIALS });
       assert.equal(noOutputs.code, 2);
       assert.match(noOutputs.stderr, /--bucket is needed \(or --outputs with "bootstrapBucket"\)/);
+      // The parameter's name holds the fleet's, which only the stacks know: never guessed, never another instance's.
+      await project(dir, "CLAWDINATOR-8", {}, { ageIdentityParameter: undefined });
+      const noParameter = await upload(dir, "CLAWDINATOR-8");
+      assert.equal(noParameter.code, 2);
+      assert.match(noParameter.stderr, /--age-identity-parameter is needed \(or --outputs with "ageIdentityParameter"\)/);
+      await project(dir, "CLAWDINATOR-8", {}, { ageIdentityParameter: "/clawdinators-staging/CLAWDINATOR-2/age-identity" });
+      const otherInstance = await upload(dir, "CLAWDINATOR-8");
+      assert.equal(otherInstance.code, 2);
+      assert.match(otherInstance.stderr, /--age-identity-parameter \/clawdinators-staging\/CLAWDINATOR-2\/age-identity is not CLAWDINATOR-8's parameter/);
+      assert.match(otherInstance.stderr, /pulumi stack output --json --stack clawdinator-8 > outputs\.json/);
       // A stack file whose config is not a mapping would otherwise fall back to every default.
       await writeFile(path.join(dir, "Pulumi.clawdinator-9.yaml"), "config:\n  - secrets\n");
       const listConfig = await upload(dir, "CLAWDINATOR-9");

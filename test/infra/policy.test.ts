@@ -155,6 +155,25 @@ describe("the policy pack", () => {
       () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replaceAll("parameter/clawdinators/CLAWDINATOR-1/", "parameter/clawdinators/CLAWDINATOR-2/") })),
     ],
     [
+      "an instance role reading every parameter under its own prefix",
+      "instance-role-scoped",
+      () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replaceAll("parameter/clawdinators/CLAWDINATOR-1/age-identity", "parameter/clawdinators/CLAWDINATOR-1/*") })),
+    ],
+    [
+      "an instance role of another fleet (clawdinators-staging) reading this fleet's CLAWDINATOR-1 identity",
+      "instance-role-scoped",
+      () => edited(program, named(TYPES.role, "role"), (i) => ({ ...i, tags: { ...(i.tags as Record<string, string>), "clawdinators:fleet": "clawdinators-staging" } })),
+    ],
+    [
+      "an instance role without the tag naming its fleet",
+      "instance-role-scoped",
+      () =>
+        edited(program, named(TYPES.role, "role"), (i) => {
+          const { "clawdinators:fleet": _fleet, ...tags } = i.tags as Record<string, string>;
+          return { ...i, tags };
+        }),
+    ],
+    [
       "an instance role that may write every instance's health report",
       "instance-role-scoped",
       () => edited(program, named(TYPES.rolePolicy, "access"), (i) => ({ ...i, policy: String(i.policy).replace("status/CLAWDINATOR-1.json", "status/*") })),

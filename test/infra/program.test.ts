@@ -158,7 +158,7 @@ describe("the clawdinator-<n> stacks under mocks", () => {
   it("scopes each instance role to its own prefix, parameter and access point, and to nothing of the other instance", () => {
     for (const [instance, run] of instances) {
       const document = policyOf(only(run, TYPES.rolePolicy));
-      assert.deepEqual(instancePolicyScoped(document, { instance }), []);
+      assert.deepEqual(instancePolicyScoped(document, { instance, fleet: "clawdinators" }), []);
       const resources = document.Statement.flatMap((s) => [s.Resource].flat()).sort();
       const parameterArn = `arn:aws:ssm:${REGION}:123456789012:parameter/clawdinators/${instance}/age-identity`;
       assert.deepEqual(
@@ -184,7 +184,8 @@ describe("the clawdinator-<n> stacks under mocks", () => {
       const efs = document.Statement.find((s) => [s.Resource].flat().includes(String(fleet.outputs.efsArn)));
       assert.equal(efs?.Condition?.StringEquals?.["elasticfilesystem:AccessPointArn"], fleet.outputs.efsAccessPointArn);
       // The same check fails on the other instance's scope: it can fail.
-      assert.notDeepEqual(instancePolicyScoped(document, { instance: other }), []);
+      assert.notDeepEqual(instancePolicyScoped(document, { instance: other, fleet: "clawdinators" }), []);
+      assert.notDeepEqual(instancePolicyScoped(document, { instance, fleet: "clawdinators-staging" }), [], "nor another fleet's");
     }
   });
 

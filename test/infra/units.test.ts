@@ -45,7 +45,7 @@ describe("policy documents", () => {
 
   it("an instance policy normalizes its prefix, conditions KMS on SSM and its parameter, EFS on its access point", () => {
     const document = instancePolicy(INSTANCE_INPUT);
-    assert.deepEqual(instancePolicyScoped(document, { instance: "CLAWDINATOR-9" }), []);
+    assert.deepEqual(instancePolicyScoped(document, { instance: "CLAWDINATOR-9", fleet: "clawdinators" }), []);
     assert.ok(JSON.stringify(document).includes("arn:aws:s3:::boot/bootstrap/CLAWDINATOR-9/*"));
     const kms = document.Statement.find((s) => s.Action === "kms:Decrypt");
     assert.equal(kms?.Condition?.StringEquals?.["kms:ViaService"], "ssm.eu-west-1.amazonaws.com");
@@ -66,16 +66,16 @@ describe("invariant edges", () => {
     const document = instancePolicy(INSTANCE_INPUT);
     const loosened = structuredClone(document);
     delete loosened.Statement[0]?.Condition;
-    assert.match(instancePolicyScoped(loosened, { instance: "CLAWDINATOR-9" }).join(), /conditioned on s3:prefix/);
+    assert.match(instancePolicyScoped(loosened, { instance: "CLAWDINATOR-9", fleet: "clawdinators" }).join(), /conditioned on s3:prefix/);
     const kmsOpen = structuredClone(document);
     delete kmsOpen.Statement[3]?.Condition;
-    assert.match(instancePolicyScoped(kmsOpen, { instance: "CLAWDINATOR-9" }).join(), /kms:Decrypt must be conditioned/);
+    assert.match(instancePolicyScoped(kmsOpen, { instance: "CLAWDINATOR-9", fleet: "clawdinators" }).join(), /kms:Decrypt must be conditioned/);
     const efsOpen = structuredClone(document);
     delete efsOpen.Statement[4]?.Condition;
-    assert.match(instancePolicyScoped(efsOpen, { instance: "CLAWDINATOR-9" }).join(), /AccessPointArn/);
+    assert.match(instancePolicyScoped(efsOpen, { instance: "CLAWDINATOR-9", fleet: "clawdinators" }).join(), /AccessPointArn/);
     const extra = structuredClone(document);
     extra.Statement.push({ Effect: "Allow", Action: "ssm:StartSession", Resource: "arn:aws:ec2:eu-west-1:1:instance/*" });
-    assert.match(instancePolicyScoped(extra, { instance: "CLAWDINATOR-9" }).join(), /ssm:StartSession is not one an instance needs/);
+    assert.match(instancePolicyScoped(extra, { instance: "CLAWDINATOR-9", fleet: "clawdinators" }).join(), /ssm:StartSession is not one an instance needs/);
   });
 
   it("spreads instance numbers over subnets and says what to do when the fleet has none", () => {
@@ -101,7 +101,7 @@ describe("instance type and image architecture", () => {
 
 describe("the bundle plan", () => {
   const input = { instance: "CLAWDINATOR-4", secretsDir: FIXTURE_SECRETS_DIR, secrets: ["discord-token", "openai-api-key"], repos: [], agent: {} };
-  const boot = { bucket: "boot", region: "eu-west-1", fileSystemId: "fs-1", accessPointId: "fsap-1" };
+  const boot = { bucket: "boot", region: "eu-west-1", fileSystemId: "fs-1", accessPointId: "fsap-1", ageIdentityParameter: "/clawdinators/CLAWDINATOR-4/age-identity" };
 
   it("renders deterministically, manifest last, with each object's SHA-256", async () => {
     const plan = await planBundle(input);
