@@ -7,7 +7,7 @@ export const MEMORY_DEFAULTS = {
   lockStaleMs: 10_000,
   /** Bounded wait for a live lock holder (ms). */
   lockWaitMs: 30_000,
-  /** 1 MiB: a memory file is a note, not a data set; append rewrites the whole file. */
+  /** 1 MiB: a memory file is a note, not a data set; write and edit rewrite the whole file. */
   maxBytes: 1_048_576,
   clock: (): number => Date.now(),
 } as const;

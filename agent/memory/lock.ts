@@ -39,7 +39,15 @@ export interface LockSettings {
   readonly owner: LockOwner;
 }
 
+/**
+ * What a holder does under the lock. Readers take no lock, but one that finds a note's last line
+ * unfinished needs to know whether an append is being written right now (store.ts `read`).
+ */
+export type LockOperation = "change" | "append";
+
 interface LockRecord extends LockOwner {
+  /** Absent in records written before it existed: read as "change". */
+  readonly operation?: LockOperation;
   readonly token: string;
   /** The memory path the lock protects, for people reading `.locks/`. */
   readonly path: string;
@@ -184,7 +192,7 @@ export class HeldLock {
  * Waits for and takes the lock in `file`. `label` is the memory path it protects (for errors).
  * Throws MemoryLockTimeoutError after `waitMs` of a live holder.
  */
-async function acquireLock(file: string, label: string, settings: LockSettings): Promise<HeldLock> {
+async function acquireLock(file: string, label: string, settings: LockSettings, operation: LockOperation): Promise<HeldLock> {
   const token = randomBytes(12).toString("hex");
   const started = performance.now();
   let lastHolder: LockHolderInfo | undefined;
@@ -192,7 +200,7 @@ async function acquireLock(file: string, label: string, settings: LockSettings):
   const watch = new UnreadableWatch();
   for (let attempt = 0; ; attempt++) {
     const now = settings.clock();
-    const record: LockRecord = { ...settings.owner, token, path: label, acquiredAt: now, expiresAt: now + settings.staleMs };
+    const record: LockRecord = { ...settings.owner, token, path: label, operation, acquiredAt: now, expiresAt: now + settings.staleMs };
     if (await createExclusive(file, record)) return new HeldLock(file, label, settings, record);
     // Reading the holder costs more than trying to create; do it on the first miss and then a few
     // times a second, which is plenty to notice a dead holder.
@@ -214,9 +222,15 @@ async function acquireLock(file: string, label: string, settings: LockSettings):
   }
 }
 
-/** Runs `fn` holding the lock; always releases it. */
-export async function withLock<T>(file: string, label: string, settings: LockSettings, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
-  const lock = await acquireLock(file, label, settings);
+/** Runs `fn` holding the lock; always releases it. `operation` is recorded for readers (see LockOperation). */
+export async function withLock<T>(
+  file: string,
+  label: string,
+  settings: LockSettings,
+  fn: (lock: HeldLock) => Promise<T>,
+  operation: LockOperation = "change",
+): Promise<T> {
+  const lock = await acquireLock(file, label, settings, operation);
   let result: T;
   try {
     result = await fn(lock);
@@ -226,6 +240,15 @@ export async function withLock<T>(file: string, label: string, settings: LockSet
   }
   await lock.release();
   return result;
+}
+
+/**
+ * True while a live holder of the lock in `file` is appending (its lease not yet run out by `now`).
+ * A lock still empty counts as not appending: its holder writes its record before it does anything.
+ */
+export async function appendInFlight(file: string, now: number): Promise<boolean> {
+  const current = await readLockFile(file).catch(() => ({ kind: "missing" }) as const);
+  return current.kind === "record" && current.record.operation === "append" && current.record.expiresAt > now;
 }
 
 function isStale(current: ReadResult, settings: LockSettings, watch: UnreadableWatch): boolean {

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { errorCode } from "../config/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { MEMORY_DEFAULTS } from "./defaults.ts";
-import { MemoryError, MemoryTooLargeError } from "./errors.ts";
-import { localLockOwner, withLock, type LockSettings } from "./lock.ts";
+import { MemoryError, MemoryPathError, MemoryTooLargeError } from "./errors.ts";
+import { appendEntry, openForAppend } from "./append.ts";
+import { appendInFlight, localLockOwner, withLock, type HeldLock, type LockSettings } from "./lock.ts";
 import { checkMemoryPath, describeName, MEMORY_EXTENSIONS, resolveInsideRoot } from "./paths.ts";
 import type { MemoryStore } from "./types.ts";
 
@@ -53,6 +55,11 @@ const TEMP_FILE = /^\..+\.[0-9a-f]{16}\.tmp$/;
 /** A temp file this old belongs to a writer that died: writes take milliseconds. */
 const LEFTOVER_AGE_MS = 3_600_000;
 const MAX_CLAIM_TTL_MS = 366 * 24 * 3600 * 1000;
+/**
+ * How long a reader waits for an append in flight to finish its last line: a write takes
+ * microseconds; this only runs out when an appender died mid-write and its lock is not broken yet.
+ */
+const TORN_READ_WAIT_MS = 1_000;
 
 /** What `claims/<key>.json` holds. */
 export interface ClaimRecord {
@@ -67,8 +74,10 @@ export interface ClaimRecord {
 
 /**
  * The hive-mind memory on a file system: a local folder or the EFS mount, the same code. Every
- * change (write, append, edit, claim) is a read-modify-write under a per-file lock (lock.ts),
- * committed by an atomic replace (atomic.ts); reads take no lock and see whole files only.
+ * change happens under a per-file lock (lock.ts). Write, edit and claim are a read-modify-write
+ * committed by an atomic replace (atomic.ts); append is one O_APPEND write at the note's end
+ * (append.ts), so its cost does not grow with the note. Reads take no lock and see whole files, and
+ * whole lines of a note being appended to.
  */
 export class FileMemoryStore implements MemoryStore {
   readonly root: string;
@@ -107,8 +116,25 @@ export class FileMemoryStore implements MemoryStore {
   }
 
   async read(memoryPath: string): Promise<string | undefined> {
-    const file = await this.#resolve(checkMemoryPath(memoryPath));
-    return readIfPresent(file);
+    const checked = checkMemoryPath(memoryPath);
+    const realRoot = await this.ready();
+    const file = await this.#resolve(checked);
+    let content = await readIfPresent(file);
+    // An append is one write() at the end of the note, under the lock, but a reader on another CPU or
+    // NFS client can still catch it half-copied (Linux copies a write page by page and the size grows
+    // with each page). Every entry ends in "\n", so an unfinished last line is either an append in
+    // flight or a note that simply does not end in a newline. While the lock holder is appending,
+    // read again. Once nobody is: if a second read gives the same text, no append was in flight
+    // during the first (it would have finished, and changed the text, before the lock was free).
+    const deadline = performance.now() + TORN_READ_WAIT_MS;
+    while (content && !content.endsWith("\n") && performance.now() < deadline) {
+      const appending = await appendInFlight(this.#lockFile(realRoot, file), this.#clock());
+      if (appending) await sleep(1);
+      const again = await readIfPresent(file);
+      if (!appending && again === content) break;
+      content = again;
+    }
+    return content;
   }
 
   async write(memoryPath: string, content: string): Promise<void> {
@@ -128,7 +154,31 @@ export class FileMemoryStore implements MemoryStore {
     if (typeof text !== "string") throw contentTypeError(checked);
     const entry = text.endsWith("\n") ? text : `${text}\n`;
     this.#checkSize(checked, entry);
-    await this.#change(checked, (current = "") => (current === "" || current.endsWith("\n") ? current : `${current}\n`) + entry);
+    const realRoot = await this.ready();
+    const file = await this.#resolve(checked);
+    await withLock(this.#lockFile(realRoot, file), checked, this.#lock, async (lock) => {
+      const handle = await openForAppend(file, checked);
+      if (handle === undefined) {
+        await this.#commit(file, entry, lock); // a new note is created whole, like any new file
+        return;
+      }
+      try {
+        const stats = await handle.stat();
+        if (!stats.isFile()) throw notAFileError(checked);
+        if (stats.nlink > 1) {
+          // Another name shares this inode, maybe outside the root: appending in place would change
+          // that file too. Replace the note instead (the old way), which leaves the other name alone.
+          const current = await handle.readFile("utf8");
+          const content = (current === "" || current.endsWith("\n") ? current : `${current}\n`) + entry;
+          this.#checkSize(checked, content);
+          await this.#commit(file, content, lock);
+          return;
+        }
+        await appendEntry(handle, stats.size, entry, { memoryPath: checked, maxBytes: this.maxBytes, beforeWrite: () => lock.assertHeld() });
+      } finally {
+        await handle.close();
+      }
+    }, "append");
   }
 
   async edit(memoryPath: string, fn: (current: string) => string | Promise<string>): Promise<string> {
@@ -223,12 +273,17 @@ export class FileMemoryStore implements MemoryStore {
       const content = await next(current);
       if (content === undefined || content === current) return;
       this.#checkSize(memoryPath, content);
-      const commit = (): Promise<void> => writeFileAtomic(file, content, () => lock.assertHeld());
-      await commit().catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== "ENOENT") throw error;
-        await makeFolders(path.dirname(file)); // the first file in a new folder
-        await commit();
-      });
+      await this.#commit(file, content, lock);
+    });
+  }
+
+  /** Replaces `file` with `content` atomically (creating its folders), unless the lock was lost first. */
+  async #commit(file: string, content: string, lock: HeldLock): Promise<void> {
+    const commit = (): Promise<void> => writeFileAtomic(file, content, () => lock.assertHeld());
+    await commit().catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+      await makeFolders(path.dirname(file)); // the first file in a new folder
+      await commit();
     });
   }
 
@@ -371,6 +426,13 @@ function positiveInteger(name: string, value: unknown): number {
 function optionError(name: string, value: unknown, expected: string): MemoryError {
   return new MemoryError("MEMORY_OPTION_INVALID", `memory store option "${name}" is ${JSON.stringify(value) ?? String(value)}`, {
     fix: `Pass ${expected}.`,
+  });
+}
+
+function notAFileError(memoryPath: string): MemoryPathError {
+  return new MemoryPathError("MEMORY_PATH_NOT_A_FILE", `"${memoryPath}" is not a regular file`, {
+    path: memoryPath,
+    fix: "Name a regular file; to see a folder's files, list it (list(prefix) or `clawdinator memory ls PREFIX`).",
   });
 }
 

@@ -14,7 +14,10 @@ export interface MemoryStore {
   read(path: string): Promise<string | undefined>;
   /** Replaces the file atomically: readers see the old or the new content, never a part. */
   write(path: string, content: string): Promise<void>;
-  /** Appends text (a trailing newline is added when missing) without losing concurrent appends. */
+  /**
+   * Appends text (a trailing newline is added when missing) without losing concurrent appends, at a
+   * cost that does not grow with the note: the entry is written at its end, the rest is not rewritten.
+   */
   append(path: string, text: string): Promise<void>;
   /**
    * Read-modify-write under an exclusive lock that works across processes and NFS clients.

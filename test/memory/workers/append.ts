@@ -1,4 +1,5 @@
-// `node append.ts ROOT FILE COUNT ID`: COUNT appends of a self-checking line ("ID SEQ PAYLOAD #CHECK").
+// `node append.ts ROOT FILE COUNT ID [PAYLOAD]`: COUNT appends of a self-checking line
+// ("ID SEQ PAYLOAD #CHECK"); PAYLOAD is 40 characters and up unless given (a few KiB crosses pages).
 import { createHash } from "node:crypto";
 import { arg, openWorkerStore, startBarrier } from "./common.ts";
 
@@ -6,9 +7,10 @@ const store = await openWorkerStore(arg(0, "root"));
 const file = arg(1, "file");
 const count = Number(arg(2, "count"));
 const id = arg(3, "id");
+const payload = Number(process.argv[6] ?? "40");
 await startBarrier();
 for (let i = 0; i < count; i++) {
-  const body = `${id} ${String(i).padStart(4, "0")} ${"x".repeat(40 + (i % 23))}`;
+  const body = `${id} ${String(i).padStart(4, "0")} ${"x".repeat(payload + (i % 23))}`;
   await store.append(file, `${body} #${createHash("sha256").update(body).digest("hex").slice(0, 12)}`);
 }
 process.stdout.write("done\n");
