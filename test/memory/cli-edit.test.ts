@@ -2,11 +2,12 @@
 // so a command that hangs, or that floods its output, would hold the file fleet-wide; it gets a
 // timeout and an output bound, and on either its whole process group is killed.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { CLI, cleanEnv, runCli, withTempDir } from "../helpers/cli.ts";
 
 /** True while `pid` is a live process (a zombie waiting to be reaped counts as dead). */
 async function alive(pid: number): Promise<boolean> {
@@ -111,6 +112,36 @@ describe("clawdinator memory edit is bounded", () => {
         assert.equal(await readFile(path.join(root, "ops.md"), "utf8"), "new\n");
         assert.deepEqual(await survivors(pids), []);
       } finally {
+        killAll(pids);
+      }
+    });
+  });
+
+  it("SIGTERM to the CLI mid-edit kills the command's whole group too (it runs detached, out of reach of the terminal's signals)", async () => {
+    await withTempDir(async (dir) => {
+      const root = path.join(dir, "mem");
+      const pidFile = path.join(dir, "pids");
+      const r0 = await runCli(["memory", "write", "ops.md", "--root", root], { input: "unchanged\n" });
+      assert.equal(r0.code, 0, r0.stderr);
+      const script = `sleep 1000 & echo $! >> '${pidFile}'; echo $$ >> '${pidFile}'; exec sleep 1000`;
+      const cli = spawn(process.execPath, [CLI, "memory", "edit", "ops.md", "--root", root, "--", "sh", "-c", script], { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      cli.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => cli.on("close", resolve));
+      let pids: number[] = [];
+      try {
+        for (let i = 0; i < 200 && pids.length < 2; i++) {
+          await sleep(50);
+          pids = await pidsIn(pidFile);
+        }
+        assert.equal(pids.length, 2, "the command started");
+        cli.kill("SIGTERM");
+        assert.equal(await exited, 1, stderr);
+        assert.match(stderr, /was interrupted and killed with its process group; "ops\.md" is unchanged and its lock is released/);
+        assert.deepEqual(await survivors(pids), []);
+        assert.equal(await readFile(path.join(root, "ops.md"), "utf8"), "unchanged\n");
+      } finally {
+        cli.kill("SIGKILL");
         killAll(pids);
       }
     });
