@@ -126,7 +126,8 @@ export class FileMemoryStore implements MemoryStore {
     // flight or a note that simply does not end in a newline. While the lock holder is appending,
     // read again. Once nobody is: if a second read gives the same text, no append was in flight
     // during the first (it would have finished, and changed the text, before the lock was free).
-    const deadline = performance.now() + TORN_READ_WAIT_MS;
+    // JSON files are never appended to (append refuses them), so they never need the second look.
+    const deadline = performance.now() + (checked.endsWith(".json") ? 0 : TORN_READ_WAIT_MS);
     while (content && !content.endsWith("\n") && performance.now() < deadline) {
       const appending = await appendInFlight(this.#lockFile(realRoot, file), this.#clock());
       if (appending) await sleep(1);
