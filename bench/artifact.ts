@@ -3,7 +3,7 @@
 //      and no operator code is inside (by esbuild's list of inputs and by the text);
 //   2. start-up to the first answer on a pipe (spawn, write `status`, time to the first reply
 //      bytes on stdout), median of RUNS each, interleaved so machine noise hits all alike: the
-//      TypeScript sources (`node cli/clawdinator.ts run`) and the bundle, each with a warm compile
+//      TypeScript sources (`node cli/clawdinator.js run`) and the bundle, each with a warm compile
 //      cache (the CLI enables it; NODE_COMPILE_CACHE names a folder of this bench's own) and with
 //      none (NODE_DISABLE_COMPILE_CACHE=1: a first start), and bare `node -e 0` for scale (goal:
 //      bundle under 300 ms).
@@ -62,8 +62,8 @@ try {
   console.log(`  Pulumi or operator sources inside: ${operatorInputs.length === 0 && pulumiText === 0 ? "none" : `YES (${operatorInputs.length} inputs, ${pulumiText} files mention @pulumi)`}`);
 
   const variants = [
-    { name: "TypeScript sources, no compile cache", args: [path.join(ROOT, "cli/clawdinator.ts")], env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
-    { name: "TypeScript sources, warm compile cache", args: [path.join(ROOT, "cli/clawdinator.ts")], env: { NODE_COMPILE_CACHE: path.join(cache, "sources") } },
+    { name: "TypeScript sources, no compile cache", args: [path.join(ROOT, "cli/clawdinator.js")], env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
+    { name: "TypeScript sources, warm compile cache", args: [path.join(ROOT, "cli/clawdinator.js")], env: { NODE_COMPILE_CACHE: path.join(cache, "sources") } },
     { name: "bundle, no compile cache", args: [built.entry], env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
     { name: "bundle, warm compile cache", args: [built.entry], env: { NODE_COMPILE_CACHE: path.join(cache, "bundle") } },
   ] as const;

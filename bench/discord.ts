@@ -203,7 +203,7 @@ async function realEntryMemory(nodeFlags: readonly string[]): Promise<EntryRun> 
         rateLimits: { perUser: { burst: 1e9, perMinute: 1e9 }, perChannel: { burst: 1e9, perMinute: 1e9 } },
       }),
     );
-    const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, "cli/clawdinator.ts"), "run", "--config", path.join(dir, "config.json")], {
+    const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, "cli/clawdinator.js"), "run", "--config", path.join(dir, "config.json")], {
       cwd: dir,
       env: { ...process.env, ANTHROPIC_API_KEY: "sk-ant-bench" },
       stdio: ["ignore", "ignore", "ignore"],

@@ -9,7 +9,7 @@ const RUNS = Number.parseInt(process.env.BENCH_RUNS ?? "15", 10);
 
 function timeFirstReply(): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(ROOT, "cli/clawdinator.ts"), "run"], {
+  const child = spawn(process.execPath, [path.join(ROOT, "cli/clawdinator.js"), "run"], {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "ignore"],
   });

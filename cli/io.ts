@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
-/** What a CLI command may touch. Only `cli/clawdinator.ts` builds it from the real process. */
+/** What a CLI command may touch. Only `cli/main.ts` builds it from the real process. */
 export interface CliIo {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;

@@ -1,6 +1,6 @@
 // Plain JavaScript on purpose: it must run, and explain, on a Node.js too old to load this
 // project's TypeScript (Node 20 stops at the first `.ts` with ERR_UNKNOWN_FILE_EXTENSION).
-// npm scripts load it first (`node --import=./cli/preflight.js …`, or run it alone), so the first
+// cli/clawdinator.js imports it before anything else (and `npm test` runs it alone), so the first
 // line a user sees on the wrong Node says what is wrong and how to fix it. Silent when all is well.
 import process from "node:process";
 

@@ -179,10 +179,10 @@ const InstanceConfigSchema = z
         enabled: z.boolean().default(true),
         /** How long a new instance has to boot and connect. @default 15 */
         timeoutMinutes: z.int().min(1).max(120).default(15),
-        /** The command that runs the CLI on the deploying machine, from the project folder. @default "node cli/clawdinator.ts" */
-        cli: z.string().min(1).default("node cli/clawdinator.ts"),
+        /** The command that runs the CLI on the deploying machine, from the project folder. @default "node cli/clawdinator.js" */
+        cli: z.string().min(1).default("node cli/clawdinator.js"),
       })
-      .default({ enabled: true, timeoutMinutes: 15, cli: "node cli/clawdinator.ts" }),
+      .default({ enabled: true, timeoutMinutes: 15, cli: "node cli/clawdinator.js" }),
     /**
      * The age identity (`AGE-SECRET-KEY-1...`) that decrypts this instance's secrets; goes to SSM only.
      * An age-keygen file is accepted whole; what the program gets is its one key line.

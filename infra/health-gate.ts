@@ -11,10 +11,10 @@ export interface HealthGateArgs {
   /** The bootstrap bucket, where `status/<instance>.json` is. */
   readonly bucket: pulumi.Input<string>;
   readonly region: string;
-  /** The project folder: the command runs there, so `node cli/clawdinator.ts` resolves. */
+  /** The project folder: the command runs there, so `node cli/clawdinator.js` resolves. */
   readonly rootDir: string;
   readonly timeoutMinutes: number;
-  /** How to run the CLI, split on whitespace. @default "node cli/clawdinator.ts" */
+  /** How to run the CLI, split on whitespace. @default "node cli/clawdinator.js" */
   readonly cli: string;
 }
 

@@ -52,7 +52,7 @@ export class BundleError extends Error {
 export interface BundleOptions {
   /** Where the artifact goes; emptied first. @default dist/ in the repository */
   readonly outDir?: string;
-  /** The entry module, relative to the repository or absolute. @default cli/clawdinator.ts (tests pass another to prove the guards fire) */
+  /** The entry module, relative to the repository or absolute. @default cli/main.ts (tests pass another to prove the guards fire) */
   readonly entry?: string;
 }
 
@@ -155,7 +155,7 @@ export async function bundle(options: BundleOptions = {}): Promise<BundleResult>
   try {
     result = await esbuild.build({
       absWorkingDir: ROOT,
-      entryPoints: { clawdinator: options.entry ?? "cli/clawdinator.ts" },
+      entryPoints: { clawdinator: options.entry ?? "cli/main.ts" },
       outdir: outDir,
       outExtension: { ".js": ".mjs" },
       chunkNames: "chunk-[hash]",

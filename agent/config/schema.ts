@@ -258,7 +258,7 @@ export const SpawnSchema = z.strictObject({
    */
   projectDir: z.string().min(1).optional(),
   /** argv that runs the CLI in `projectDir`. */
-  command: z.array(z.string().min(1)).min(1).default(["node", "cli/clawdinator.ts"]),
+  command: z.array(z.string().min(1)).min(1).default(["node", "cli/clawdinator.js"]),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -340,7 +340,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   "status.heartbeatSeconds": "60",
   "status.factsDir": '"/run/clawdinator/status"',
   "spawn.projectDir": '"/home/ops/clawdinators"',
-  "spawn.command": '["node", "cli/clawdinator.ts"]',
+  "spawn.command": '["node", "cli/clawdinator.js"]',
   "brain.maxSteps": "8",
   "brain.contextMessages": "20",
   "brain.contextChars": "24000",

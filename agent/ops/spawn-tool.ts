@@ -62,7 +62,7 @@ export function fleetSpawnTool(spawner: Spawner): Tool {
 export interface CommandSpawnerOptions {
   /** The project folder (Pulumi.yaml, Pulumi.fleet.yaml, the age identity files). */
   readonly projectDir: string;
-  /** argv that runs the CLI there. @default ["node", "cli/clawdinator.ts"] */
+  /** argv that runs the CLI there. @default ["node", "cli/clawdinator.js"] */
   readonly command: readonly string[];
   /** pulumi up with the health gate can take a while. @default 40 minutes */
   readonly timeoutMs?: number;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(ROOT, "cli/clawdinator.ts");
+export const CLI = path.join(ROOT, "cli/clawdinator.js");
 
 export interface Finished {
   readonly code: number | null;

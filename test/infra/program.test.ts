@@ -240,7 +240,7 @@ describe("the clawdinator-<n> stacks under mocks", () => {
       assert.equal(gate.inputs.dir, ROOT);
       assert.equal(
         gate.inputs.create,
-        `node cli/clawdinator.ts fleet wait-healthy ${instance} --boot-after ${LAUNCH_TIME} --instance-id ${server.id} --timeout 15m ` +
+        `node cli/clawdinator.js fleet wait-healthy ${instance} --boot-after ${LAUNCH_TIME} --instance-id ${server.id} --timeout 15m ` +
           `--bucket ${String(fleet.outputs.bootstrapBucket)} --region ${REGION}`,
       );
       assert.deepEqual(run.options.get(`command:local:Command::${instance}-healthGate`)?.dependsOn, 1, "runs after the instance exists");

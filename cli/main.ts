@@ -1,8 +1,6 @@
-#!/usr/bin/env node
-// The `clawdinator` command. This is the only file that touches the process: argv, signals,
-// exit codes. Each subcommand is a module loaded on demand, so `--help` and `run` stay fast and
-// the agent never loads Pulumi or the AWS SDK.
-import { enableCompileCache } from "node:module";
+// The `clawdinator` command's program (cli/clawdinator.js starts it; the bundle's entry). This is
+// the only file that touches the process: argv, signals, exit codes. Each subcommand is a module
+// loaded on demand, so `--help` and `run` stay fast and the agent never loads Pulumi or the AWS SDK.
 import packageJson from "../package.json" with { type: "json" };
 import { describeFailure } from "./errors.ts";
 import { COMMON_HELP, LOG_LEVELS, UsageError, type CliCommand, type CliIo, type LogLevel } from "./io.ts";
@@ -109,10 +107,6 @@ function takeLogLevel(args: readonly string[], env: NodeJS.ProcessEnv): { rest: 
   if (level === undefined) throw new UsageError(`${given.from} "${given.value}" is not a log level; use one of ${LOG_LEVELS.join(", ")}`);
   return { rest, level };
 }
-
-// V8's code cache (and Node's TypeScript stripping) for every module loaded from here on, kept in
-// NODE_COMPILE_CACHE or the OS temp folder: a second start skips most of the compile work.
-enableCompileCache();
 
 /** The command being run, for the usage printed after a usage error. */
 let current: { name: string; entry: CommandEntry } | undefined;
