@@ -2,16 +2,13 @@
 // own serializers and parsers), so the fake cannot merely mirror the JS SDK's assumptions.
 import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { startAwsCli, type AwsCli } from "../helpers/awscli.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { EBS_BLOCK_SIZE, startEc2Fake, type Ec2Fake } from "./ec2/index.ts";
-
-const run = promisify(execFile);
 
 interface CliResult {
   readonly ok: boolean;
@@ -21,11 +18,14 @@ interface CliResult {
 type Aws = (...args: string[]) => Promise<CliResult>;
 
 let home: string;
+/** One awscli for the file, started on first use (the tests that need it share it). */
+let cli: AwsCli | undefined;
 
 before(async () => {
   home = await mkdtemp(join(tmpdir(), "ec2-fake-awscli-"));
 });
 after(async () => {
+  await cli?.close();
   await rm(home, { recursive: true, force: true });
 });
 
@@ -38,8 +38,8 @@ interface Setup {
 
 /**
  * A fake for this test alone, and Debian's awscli v2 pointed at it (a pip v1 `aws` may come first
- * on PATH, hence the absolute path). The CLI runs asynchronously: the fake lives in this process and
- * must keep answering while the CLI waits.
+ * on PATH, hence the absolute path). awscli runs in its own process: the fake lives in this one
+ * and must keep answering while awscli waits.
  */
 async function setup(t: TestContext): Promise<Setup | undefined> {
   const binary = requireTool(t, "/usr/bin/aws", "awscli");
@@ -47,7 +47,7 @@ async function setup(t: TestContext): Promise<Setup | undefined> {
   let now = 1_800_000_000_000;
   const fake = await startEc2Fake({ importDurationMs: 1000, snapshotCompletionMs: 100, clock: () => now });
   t.after(() => fake.close());
-  const env = {
+  cli ??= startAwsCli(binary, {
     PATH: "/usr/bin:/bin",
     HOME: home,
     AWS_ACCESS_KEY_ID: "AKIDFAKE",
@@ -57,16 +57,12 @@ async function setup(t: TestContext): Promise<Setup | undefined> {
     AWS_CONFIG_FILE: join(home, "no-config"),
     AWS_SHARED_CREDENTIALS_FILE: join(home, "no-credentials"),
     AWS_PAGER: "",
-  };
+  });
+  const running = cli;
   const aws: Aws = async (...args) => {
-    try {
-      const { stdout, stderr } = await run(binary, ["--endpoint-url", fake.endpoint, "--output", "json", ...args], { env });
-      return { ok: true, json: stdout.trim() === "" ? {} : (JSON.parse(stdout) as Record<string, unknown>), stderr };
-    } catch (error) {
-      const { stderr, code } = error as { stderr?: string; code?: unknown };
-      if (typeof code !== "number") throw error;
-      return { ok: false, json: {}, stderr: stderr ?? "" };
-    }
+    const { code, stdout, stderr } = await running.run(["--endpoint-url", fake.endpoint, "--output", "json", ...args]);
+    if (code !== 0) return { ok: false, json: {}, stderr };
+    return { ok: true, json: stdout.trim() === "" ? {} : (JSON.parse(stdout) as Record<string, unknown>), stderr };
   };
   return { aws, fake, tick: (ms) => (now += ms) };
 }
@@ -82,7 +78,7 @@ function failedWith(result: CliResult, code: string): void {
   assert.match(result.stderr, new RegExp(`An error occurred \\(${code.replace(/\./g, "\\.")}\\)`));
 }
 
-// Each test has its own fake, so they run side by side (awscli's start-up dominates their time).
+// Each test has its own fake, so they run side by side; their awscli commands take turns.
 describe("awscli v2 against the EC2 fake", { concurrency: true }, () => {
   it("import-snapshot → describe-import-snapshot-tasks → register-image → describe-images → deregister-image", async (t) => {
     const context = await setup(t);
