@@ -2,7 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { runCommandLine } from "../../cli/command-line.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "cli/clawdinator.js");
@@ -54,6 +57,40 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
 /** Runs the real `clawdinator` entry under the current node. */
 export function runCli(args: readonly string[], options: SpawnOptions = {}): Promise<Finished> {
   return run(process.execPath, [CLI, ...args], options);
+}
+
+/**
+ * The same command line in this process, through the same dispatch, option parsing, error messages
+ * and exit codes as the real entry, with streams of its own (a terminal or not). For tests of what
+ * a command does: a node process costs ~0.3-1 s of CPU to start with its imports, which made the
+ * spawned CLI most of the suite's time. What only the process shows (signals, logs pino writes to
+ * file descriptor 2, the exit itself) stays with runCli.
+ */
+export async function runCliInProcess(
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly input?: string; readonly terminal?: boolean } = {},
+): Promise<Finished> {
+  const terminal = options.terminal ?? false;
+  const capture = (): PassThrough & { isTTY: boolean; text(): string } => {
+    let text = "";
+    const stream = Object.assign(new PassThrough(), { isTTY: terminal, text: () => text });
+    stream.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    return stream;
+  };
+  const stdout = capture();
+  const stderr = capture();
+  const stdin = Object.assign(Readable.from(options.input === undefined ? [] : [options.input]), { isTTY: terminal });
+  const code = await runCommandLine(args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...options.env },
+    stdin,
+    stdout,
+    stderr,
+    signal: new AbortController().signal,
+  });
+  // Whatever the command wrote is read out before the texts are taken.
+  await Promise.all([stdout, stderr].map((stream) => finished(stream.end())));
+  return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 /** The parent's environment without anything that would configure the agent from outside the test. */

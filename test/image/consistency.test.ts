@@ -8,7 +8,8 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ImagePipelineError } from "../../providers/nixos-ami/errors.ts";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { createClients, destroyClients, ensureImage, normalizeInputs, type ProgressEvent } from "../../providers/nixos-ami/steps.ts";
 import { startWorld, type World } from "./harness.ts";
 

@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { EBS_BLOCK_SIZE } from "../fakes/ec2/index.ts";
 import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
 

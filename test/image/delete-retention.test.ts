@@ -2,7 +2,8 @@
 // retention removes the oldest images beyond the keep count, with their snapshots and objects.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {

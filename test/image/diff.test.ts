@@ -2,7 +2,8 @@
 // in-place update for tags); and a preview (check + diff) has no side effect at all.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { startWorld, type World } from "./harness.ts";
 
 describe("diff and preview", () => {

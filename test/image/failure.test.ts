@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ImagePipelineError } from "../../providers/nixos-ami/errors.ts";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { startWorld, type World } from "./harness.ts";
 
 const AWS_MESSAGE = "ClientError: Disk validation failed [We do not have access to the given resource. Reason 403 Forbidden]";

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, ResourceNotFoundException, ValidationException } from "@aws-sdk/client-ebs";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { EBS_BLOCK_SIZE } from "../fakes/ec2/index.ts";
 import { REGION, startWorld, type World } from "./harness.ts";
 

@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { startWorld, type World } from "./harness.ts";
 
 const RUN_CREATE = path.join(path.dirname(fileURLToPath(import.meta.url)), "run-create.ts");

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import {
   CreateLaunchTemplateCommand,
@@ -16,9 +15,9 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { EBSClient, StartSnapshotCommand } from "@aws-sdk/client-ebs";
-import { command as imageCommand } from "../../cli/commands/image.ts";
-import { nixosAmiProvider, type NixosAmiState } from "../../providers/nixos-ami/index.ts";
-import { runCli as runCliOnce, type SpawnOptions } from "../helpers/cli.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
+import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
+import { runCliInProcess } from "../helpers/cli.ts";
 import { REGION, startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {
@@ -44,25 +43,10 @@ function sdkConfig(world: World) {
   return { region: REGION, endpoint: world.ec2.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "y" } };
 }
 
-/** `clawdinator image ...` in this process, with stdin/stdout claiming to be a terminal or not. */
-async function runInProcess(world: World, args: string[], terminal: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
-  const capture = (): PassThrough & { isTTY?: boolean; text: () => string } => {
-    const stream = Object.assign(new PassThrough(), { isTTY: terminal });
-    let text = "";
-    stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    return Object.assign(stream, { text: () => text });
-  };
-  const stdout = capture();
-  const stderr = capture();
-  const stdin = Object.assign(new PassThrough(), { isTTY: terminal });
-  const code = await imageCommand.run(args, { cwd: world.dir, env: cliEnv(world), stdin, stdout, stderr, signal: new AbortController().signal });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
-
 const live = (world: World, state: NixosAmiState): boolean => world.liveImages().includes(state.amiId);
 
-/** The CLI in a child process; a generous timeout, since a loaded machine starts node slowly. */
-const runCli = (args: readonly string[], options: SpawnOptions = {}) => runCliOnce(args, { timeoutMs: 120_000, ...options });
+/** `clawdinator ARGS` in this process: prune's choices are the subject here, not the process around them. */
+const runCli = (args: readonly string[], options: { env?: NodeJS.ProcessEnv; terminal?: boolean } = {}) => runCliInProcess(args, options);
 
 describe("retention never removes what runs", () => {
   let world: World;
@@ -152,12 +136,12 @@ describe("retention never removes what runs", () => {
     for (const seed of ["t1", "t2", "t3"]) made.push(await createImage(world, seed, { namePrefix: "tty", keep: 10 }));
     const [oldest] = made;
     assert.ok(oldest);
-    const dry = await runInProcess(world, ["prune", "--name-prefix", "tty", "--keep", "2"], true);
+    const dry = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2"], { env: cliEnv(world), terminal: true });
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, new RegExp(`^wouldRemove: ${oldest.amiId}$`, "m"));
     assert.match(dry.stderr, /run again with --yes/);
     assert.ok(live(world, oldest), "nothing removed");
-    const yes = await runInProcess(world, ["prune", "--name-prefix", "tty", "--keep", "2", "--yes"], true);
+    const yes = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2", "--yes"], { env: cliEnv(world), terminal: true });
     assert.match(yes.stdout, new RegExp(`^removed: ${oldest.amiId}$`, "m"));
     assert.ok(!live(world, oldest));
   });

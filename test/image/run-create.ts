@@ -1,6 +1,6 @@
 // Runs the provider's check + create in a process of its own, so a test can kill it mid-import.
 // Usage: node run-create.ts '<raw inputs as JSON>'; prints the outputs as JSON on the last line.
-import { nixosAmiProvider } from "../../providers/nixos-ami/index.ts";
+import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
 
 const raw = JSON.parse(process.argv[2] ?? "{}") as Record<string, unknown>;
 const checked = await nixosAmiProvider.check({}, raw);
