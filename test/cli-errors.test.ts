@@ -1,9 +1,10 @@
 // The command line is checked before anything runs: an unknown option or an extra argument is a
 // usage error (exit 2) that shows the command's usage; every command takes --version, --log-level
-// and --help, and --help lists every option the command accepts.
+// and --help, and --help lists every option the command accepts. The command line runs in this
+// process, except where only a process shows it (--version, the agent's log on stderr).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runCli, withTempDir } from "./helpers/cli.ts";
+import { runCli, runCliInProcess, withTempDir } from "./helpers/cli.ts";
 import { describeFailure } from "../cli/errors.ts";
 import { parseCommandLine, parseOptions, UsageError } from "../cli/io.ts";
 import { checkRegion } from "../cli/region.ts";
@@ -23,7 +24,7 @@ describe("usage errors exit 2 with the command's usage", () => {
   ];
   for (const { args, message, usage } of cases) {
     it(args.join(" "), async () => {
-      const result = await runCli(args);
+      const result = await runCliInProcess(args);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(result.stdout, "");
       const [first, ...rest] = result.stderr.split("\n");
@@ -78,7 +79,7 @@ describe("--help lists every option a command accepts", () => {
     it(args.join(" "), async () => {
       const { OPTIONS, FLAGS } = (await import(module)) as { OPTIONS: Record<string, unknown> | readonly string[]; FLAGS?: readonly string[] };
       const names = [...(Array.isArray(OPTIONS) ? OPTIONS : Object.keys(OPTIONS)), ...(FLAGS ?? [])];
-      const result = await runCli(args);
+      const result = await runCliInProcess(args);
       assert.equal(result.code, 0, result.stderr);
       const missing = [...names, "log-level", "version", "help"].filter((name) => !result.stdout.includes(`--${name}`));
       assert.deepEqual(missing, []);
@@ -98,10 +99,10 @@ describe("AWS regions are checked before any request", () => {
     }
   });
   it("image --region mars-1 is a usage error, not a DNS failure", async () => {
-    const result = await runCli(["image", "ls", "--region", "mars-1"]);
+    const result = await runCliInProcess(["image", "ls", "--region", "mars-1"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--region "mars-1" is not an AWS region; use a name like eu-central-1/);
-    const fromEnv = await runCli(["image", "ls"], { env: { AWS_REGION: "mars-1" } });
+    const fromEnv = await runCliInProcess(["image", "ls"], { env: { AWS_REGION: "mars-1" } });
     assert.match(fromEnv.stderr, /AWS_REGION "mars-1" is not an AWS region/);
   });
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { it } from "node:test";
-import { runCli, withTempDir } from "./helpers/cli.ts";
+import { runCli, runCliInProcess, withTempDir } from "./helpers/cli.ts";
 
 it("the top-level help advertises --help on image subcommands", async () => {
   const result = await runCli(["help"]);
@@ -14,7 +14,7 @@ it("the top-level help advertises --help on image subcommands", async () => {
 
 for (const subcommand of ["build", "upload", "import", "ls", "prune", "adopt", "forget"]) {
   it(`image ${subcommand} --help prints the usage and exits 0`, async () => {
-    const result = await runCli(["image", subcommand, "--help"]);
+    const result = await runCliInProcess(["image", subcommand, "--help"]);
     assert.equal(result.stderr, "");
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^usage: clawdinator image <build\|upload\|import\|ls\|prune\|adopt\|forget>/);
@@ -23,14 +23,14 @@ for (const subcommand of ["build", "upload", "import", "ls", "prune", "adopt", "
 }
 
 it("an unknown image subcommand with --help is still a usage error", async () => {
-  const result = await runCli(["image", "bogus", "--help"]);
+  const result = await runCliInProcess(["image", "bogus", "--help"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown image command "bogus"/);
 });
 
 for (const args of [["memory", "--help"], ["bootstrap", "upload", "--help"], ["workspace", "render", "-h"], ["run", "--help"]]) {
   it(`${args.join(" ")} prints that command's usage and exits 0, running nothing`, async () => {
-    const result = await runCli(args);
+    const result = await runCliInProcess(args);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, "", "no log: the agent did not start");
     assert.match(result.stdout, new RegExp(`^usage: clawdinator ${args[0]} `));
@@ -38,7 +38,7 @@ for (const args of [["memory", "--help"], ["bootstrap", "upload", "--help"], ["w
 }
 
 it("bootstrap upload --help lists every option, not only the one-line usage", async () => {
-  const result = await runCli(["bootstrap", "upload", "--help"]);
+  const result = await runCliInProcess(["bootstrap", "upload", "--help"]);
   assert.equal(result.code, 0, result.stderr);
   for (const option of ["--instance", "--outputs", "--efs-id", "--access-point-id", "--stack-file", "--region", "--dry-run"]) {
     assert.ok(result.stdout.includes(option), `${option} missing from the help`);
@@ -47,7 +47,7 @@ it("bootstrap upload --help lists every option, not only the one-line usage", as
 
 it("--help after -- belongs to the command memory edit runs", async () => {
   await withTempDir(async (root) => {
-    const result = await runCli(["memory", "edit", "notes.md", "--root", root, "--", "cat", "--help"]);
+    const result = await runCliInProcess(["memory", "edit", "notes.md", "--root", root, "--", "cat", "--help"]);
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /usage: clawdinator memory/);
     // cat saw --help: its own help text became the file's content.

@@ -68,9 +68,12 @@ export function runCli(args: readonly string[], options: SpawnOptions = {}): Pro
  */
 export async function runCliInProcess(
   args: readonly string[],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly input?: string; readonly terminal?: boolean } = {},
+  options: Pick<SpawnOptions, "env" | "cwd" | "input" | "timeoutMs"> & { readonly terminal?: boolean } = {},
 ): Promise<Finished> {
   const terminal = options.terminal ?? false;
+  // A command past its time is aborted the way SIGTERM aborts the real one.
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000);
   const capture = (): PassThrough & { isTTY: boolean; text(): string } => {
     let text = "";
     const stream = Object.assign(new PassThrough(), { isTTY: terminal, text: () => text });
@@ -86,8 +89,8 @@ export async function runCliInProcess(
     stdin,
     stdout,
     stderr,
-    signal: new AbortController().signal,
-  });
+    signal: controller.signal,
+  }).finally(() => clearTimeout(timeout));
   // Whatever the command wrote is read out before the texts are taken.
   await Promise.all([stdout, stderr].map((stream) => finished(stream.end())));
   return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };

@@ -7,7 +7,8 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CLI, cleanEnv, runCli, withTempDir } from "../helpers/cli.ts";
+// The command line runs in this process; the SIGTERM test spawns the real CLI, as only a process can show.
+import { CLI, cleanEnv, runCliInProcess as runCli, withTempDir } from "../helpers/cli.ts";
 
 /** True while `pid` is a live process (a zombie waiting to be reaped counts as dead). */
 async function alive(pid: number): Promise<boolean> {
