@@ -7,7 +7,7 @@ import { HARD_RULES } from "../../agent/brain/rules.ts";
 import { asData } from "../../agent/brain/untrusted.ts";
 import { loadWorkspace, WorkspaceError } from "../../agent/brain/workspace.ts";
 import { ConfigSchema } from "../../agent/config/schema.ts";
-import { ROOT, runCli, withTempDir } from "../helpers/cli.ts";
+import { ROOT, runCliInProcess as runCli, withTempDir } from "../helpers/cli.ts";
 
 const SHIPPED = path.join(ROOT, "workspace");
 const DEFAULT_BUDGET = ConfigSchema.parse({}).brain.systemPromptTokenBudget;

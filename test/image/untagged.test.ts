@@ -9,7 +9,7 @@ import { ImagePipelineError } from "../../providers/nixos-ami/errors.ts";
 import { nixosAmiProvider } from "../../providers/nixos-ami/provider.ts";
 import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { identityDigest, imageName, imageSource, resolveIdentity } from "../../providers/nixos-ami/steps.ts";
-import { runCli as runCliOnce, type SpawnOptions } from "../helpers/cli.ts";
+import { runCliInProcess } from "../helpers/cli.ts";
 import { REGION, startWorld, type World } from "./harness.ts";
 
 async function create(world: World, namePrefix: string): Promise<NixosAmiState> {
@@ -18,8 +18,8 @@ async function create(world: World, namePrefix: string): Promise<NixosAmiState> 
   return (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
 }
 
-/** The CLI in a child process; a generous timeout, since a loaded machine starts node slowly. */
-const runCli = (args: readonly string[], options: SpawnOptions = {}) => runCliOnce(args, { timeoutMs: 120_000, ...options });
+/** `clawdinator ARGS` in this process: adopt and forget are the subject here, not the process. */
+const runCli = (args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}) => runCliInProcess(args, options);
 
 describe("an AMI with our name but no identity tag", () => {
   let world: World;
