@@ -7,7 +7,7 @@ import { chmod, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises
 import path from "node:path";
 import { describe, it } from "node:test";
 import yaml from "js-yaml";
-import { runCli, withTempDir, type Finished } from "../helpers/cli.ts";
+import { runCli, runCliInProcess, withTempDir, type Finished } from "../helpers/cli.ts";
 import { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY } from "../infra/harness.ts";
 
 const STANDIN = path.join(import.meta.dirname, "fixtures/pulumi-standin.ts");
@@ -20,6 +20,8 @@ interface Call {
 interface Project {
   readonly dir: string;
   spawn(args: readonly string[]): Promise<Finished>;
+  /** The same command line in this process, for refusals that come before any pulumi call. */
+  refuse(args: readonly string[]): Promise<Finished>;
   calls(): Promise<Call[]>;
   stackFiles(): Promise<string[]>;
 }
@@ -60,6 +62,11 @@ async function project(dir: string, options: { stacks?: string[]; fleetOutputs?:
         cwd: work,
         env: { PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`, STANDIN_LOG: log, STANDIN_STATE: state, PULUMI_CONFIG_PASSPHRASE: "test" },
         timeoutMs: 60_000,
+      }),
+    refuse: (args) =>
+      runCliInProcess(["fleet", "spawn", ...args], {
+        cwd: work,
+        env: { PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`, STANDIN_LOG: log, STANDIN_STATE: state, PULUMI_CONFIG_PASSPHRASE: "test" },
       }),
     calls: async () =>
       (await readFile(log, "utf8"))
@@ -126,7 +133,7 @@ describe("clawdinator fleet spawn", () => {
       await withTempDir(async (dir) => {
         const p = await project(dir);
         const before = await p.stackFiles();
-        const result = await p.spawn([bad]);
+        const result = await p.refuse([bad]);
         assert.equal(result.code, 2, result.stdout);
         assert.match(result.stderr, /spawn needs an instance number from 1 to 9999 \(got "/);
         assert.deepEqual(await p.stackFiles(), before);
@@ -140,7 +147,7 @@ describe("clawdinator fleet spawn", () => {
       const p = await project(dir);
       const original = await readFile(path.join(p.dir, "Pulumi.clawdinator-1.yaml"), "utf8");
       await writeFile(path.join(p.dir, "clawdinator-1.agekey"), TEST_AGE_IDENTITY);
-      const result = await p.spawn(["1"]);
+      const result = await p.refuse(["1"]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /Pulumi\.clawdinator-1\.yaml already exists: CLAWDINATOR-1 has a stack\. .*--replace/);
       assert.equal(await readFile(path.join(p.dir, "Pulumi.clawdinator-1.yaml"), "utf8"), original);
@@ -199,14 +206,14 @@ describe("clawdinator fleet spawn", () => {
   it("refuses a missing age identity and defaults the instance schema rejects, before writing", async () => {
     await withTempDir(async (dir) => {
       const p = await project(dir);
-      const noKey = await p.spawn(["4"]);
+      const noKey = await p.refuse(["4"]);
       assert.equal(noKey.code, 2);
       assert.match(noKey.stderr, /no age identity at .*clawdinator-4\.agekey: create it with age-keygen -o clawdinator-4\.agekey/);
       const fleetFile = path.join(p.dir, "Pulumi.fleet.yaml");
       const fleet = yaml.load(await readFile(fleetFile, "utf8")) as { config: Record<string, unknown> };
       fleet.config["clawdinators:instanceDefaults"] = { instanceType: "not a type" };
       await writeFile(fleetFile, yaml.dump(fleet));
-      const badDefaults = await p.spawn(["3"]);
+      const badDefaults = await p.refuse(["3"]);
       assert.equal(badDefaults.code, 2);
       assert.match(badDefaults.stderr, /the fleet's instanceDefaults do not make a valid clawdinator-3[\s\S]*clawdinators:instanceType: must be an EC2 instance type/);
       assert.ok(!(await p.stackFiles()).includes("Pulumi.clawdinator-3.yaml"));
