@@ -1,8 +1,11 @@
 // s3rver, a real S3 emulator, on 127.0.0.1 for the tests that drive the AWS SDK's S3 client: it
 // records every request, so a test can count what a client sent.
+import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 /** The part of s3rver's API used here (the package ships no types). */
 interface S3rverInstance {
@@ -20,6 +23,8 @@ export interface S3Request {
 
 export interface S3Fake {
   readonly endpoint: string;
+  /** Environment for a child process using the SDK's default credential chain against it. */
+  readonly env: Readonly<Record<string, string>>;
   readonly requests: S3Request[];
   /** Requests that write object data (PutObject, UploadPart, CreateMultipartUpload). */
   uploads(): S3Request[];
@@ -34,8 +39,10 @@ export async function startS3(directory: string, buckets: readonly string[]): Pr
   server.httpServer.prependListener("request", (request) => {
     requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
   });
+  const endpoint = `http://127.0.0.1:${address.port}`;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
+    env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-central-1", AWS_PROFILE: "", AWS_ENDPOINT_URL_S3: endpoint },
     requests,
     uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
     close: async () => {
@@ -45,3 +52,16 @@ export async function startS3(directory: string, buckets: readonly string[]): Pr
   };
 }
 
+
+/** s3rver in a fresh temporary folder of its own, removed on close. */
+export async function startTempS3(buckets: readonly string[]): Promise<S3Fake> {
+  const directory = await mkdtemp(path.join(tmpdir(), "clawdinator-s3rver-"));
+  const s3 = await startS3(directory, buckets);
+  return {
+    ...s3,
+    close: async () => {
+      await s3.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -8,16 +8,16 @@ import { after, before, it } from "node:test";
 import { parseStatus, statusKey } from "../../agent/ops/status.ts";
 import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
 import { runCli, withTempDir } from "../helpers/cli.ts";
-import { startS3, type LocalS3 } from "../helpers/s3rver.ts";
+import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 
 const BUCKET = "clawdinator-bootstrap-gateway";
 const OPENAI_KEY = "sk-proj-gatewayreportsecret0123456789abcdefABCDEF";
 
-let s3: LocalS3;
+let s3: S3Fake;
 let store: ObjectStore;
 
 before(async () => {
-  s3 = await startS3([BUCKET]);
+  s3 = await startTempS3([BUCKET]);
   store = await openS3Store({ bucket: BUCKET, region: "eu-central-1", endpoint: s3.endpoint, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
 });
 

@@ -12,7 +12,7 @@ import { errorClassOf, StatusReporter, statusKey, type HostFacts, type StatusDoc
 import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
 import { statusKey as infraStatusKey } from "../../infra/bundle.ts";
 import { runCli, withTempDir } from "../helpers/cli.ts";
-import { startS3, type LocalS3 } from "../helpers/s3rver.ts";
+import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 
 const BUCKET = "clawdinator-bootstrap-status";
 /** The fleet-status test lists the whole prefix, so it has a bucket of its own. */
@@ -26,11 +26,11 @@ const SECRETS = {
 };
 const BOOT_AT = new Date("2026-12-02T05:00:00.000Z");
 
-let s3: LocalS3;
+let s3: S3Fake;
 let store: ObjectStore;
 
 before(async () => {
-  s3 = await startS3([BUCKET, FLEET_BUCKET]);
+  s3 = await startTempS3([BUCKET, FLEET_BUCKET]);
   store = await openS3Store({ bucket: BUCKET, region: REGION, endpoint: s3.endpoint, credentials: CREDENTIALS });
 });
 
