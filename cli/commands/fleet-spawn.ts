@@ -4,6 +4,7 @@
 // health gate then waits until the new CLAWDINATOR reports healthy. Every refusal happens before any
 // file is written: a bad number, an existing stack without --replace, a missing or undeployed fleet
 // stack, a missing identity, defaults the instance schema rejects, a missing secret file.
+import { spawn as spawnProcess } from "node:child_process";
 import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import yaml from "js-yaml";
@@ -122,7 +123,7 @@ async function spawn(args: readonly string[], io: CliIo): Promise<number> {
   await writeFile(plan.stackFile, plan.text, { mode: 0o644 });
   io.stdout.write(`wrote ${path.relative(io.cwd, plan.stackFile) || plan.stackFile}\n`);
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: plan.stack, workDir: project });
-  await stack.setConfig("clawdinators:ageIdentity", { value: plan.ageIdentity, secret: true });
+  await setSecretConfig(project, plan.stack, "clawdinators:ageIdentity", plan.ageIdentity);
   const policyPack = path.join(project, "infra/policy");
   const result = await stack.up({
     onOutput: (out) => io.stdout.write(out),
@@ -132,6 +133,23 @@ async function spawn(args: readonly string[], io: CliIo): Promise<number> {
   const succeeded = result.summary.result === "succeeded";
   io.stdout.write(`${plan.instance}: pulumi up ${result.summary.result}${succeeded ? ", health gate passed" : ""}. Watch it with: clawdinator fleet status\n`);
   return succeeded ? 0 : 1;
+}
+
+/**
+ * `pulumi config set KEY --secret` with the value on stdin, which the CLI reads when stdin is no
+ * terminal. The Automation API's setConfig passes the value as an argument, where every user of the
+ * machine can read it in the process list for as long as pulumi runs.
+ */
+async function setSecretConfig(project: string, stack: string, key: string, value: string): Promise<void> {
+  const child = spawnProcess("pulumi", ["config", "set", key, "--secret", "--stack", stack, "--non-interactive"], { cwd: project, stdio: ["pipe", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.stdin.end(value);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
+  if (code !== 0) throw new Error(`pulumi config set ${key} --secret --stack ${stack} failed (exit ${code}): ${stderr.trim() || "no message"}`);
 }
 
 async function readStackFile(file: string, missing: string): Promise<Record<string, unknown>> {

@@ -15,6 +15,8 @@ const STANDIN = path.join(import.meta.dirname, "fixtures/pulumi-standin.ts");
 interface Call {
   readonly args: string[];
   readonly cwd: string;
+  /** What `config set` read on stdin, when its value came that way. */
+  readonly stdin?: string;
 }
 
 interface Project {
@@ -107,7 +109,10 @@ describe("clawdinator fleet spawn", () => {
       assert.deepEqual(calls[1]?.args, ["stack", "ls", "--json", "--non-interactive"]);
       assert.deepEqual(calls[2]?.args.slice(0, 5), ["stack", "output", "--json", "--stack", "fleet"]);
       assert.deepEqual(calls[5]?.args, ["stack", "select", "--stack", "clawdinator-3", "--non-interactive"]);
-      assert.deepEqual(calls[7]?.args, ["config", "set", "clawdinators:ageIdentity", "--stack", "clawdinator-3", "--secret", "--non-interactive", "--", TEST_AGE_IDENTITY]);
+      // The identity goes to pulumi on stdin: an argument is in every process listing on the machine.
+      assert.deepEqual(calls[7]?.args, ["config", "set", "clawdinators:ageIdentity", "--secret", "--stack", "clawdinator-3", "--non-interactive"]);
+      assert.equal(calls[7]?.stdin, TEST_AGE_IDENTITY.trim());
+      assert.deepEqual(calls.filter((c) => c.args.some((a) => a.includes("AGE-SECRET-KEY"))), [], "the identity is on no command line");
       const up = calls[8]?.args ?? [];
       assert.deepEqual(up.slice(0, 7), ["up", "--yes", "--skip-preview", "--policy-pack", path.join(p.dir, "infra/policy"), "--exec-kind", "auto.local"]);
       assert.ok(up.includes("--stack") && up[up.indexOf("--stack") + 1] === "clawdinator-3");
