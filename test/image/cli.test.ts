@@ -6,9 +6,11 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { progressReporter } from "../../cli/commands/image.ts";
 import { lineReporter } from "../../providers/nixos-ami/progress.ts";
-import { runCli } from "../helpers/cli.ts";
+import { runCli, runCliInProcess } from "../helpers/cli.ts";
 import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
 
+// The first import goes through a spawned CLI (endpoints from its environment, progress on a pipe);
+// the rest run the same command line in this process.
 describe("clawdinator image", () => {
   let world: World;
   let env: NodeJS.ProcessEnv;
@@ -40,7 +42,7 @@ describe("clawdinator image", () => {
   });
 
   it("import again adopts the AMI (JSON output)", async () => {
-    const result = await runCli(["image", "import", ...source(), "--json"], { env, timeoutMs: 60_000 });
+    const result = await runCliInProcess(["image", "import", ...source(), "--json"], { env, timeoutMs: 60_000 });
     assert.equal(result.code, 0, result.stderr);
     const parsed = JSON.parse(result.stdout) as { adopted: boolean; amiId: string };
     assert.equal(parsed.adopted, true);
@@ -48,7 +50,7 @@ describe("clawdinator image", () => {
   });
 
   it("build prints the identity and the image file", async () => {
-    const result = await runCli(["image", "build", ...source()], { env });
+    const result = await runCliInProcess(["image", "build", ...source()], { env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^identity: \/nix\/store\/[0-9a-z]{32}-nixos-amazon-image/m);
     assert.match(result.stdout, /^image: .*nixos\.raw$/m);
@@ -57,36 +59,36 @@ describe("clawdinator image", () => {
   it("upload of a prebuilt image is skipped the second time", async () => {
     const imagePath = `${world.dir}/prebuilt.raw`;
     await writeFile(imagePath, Buffer.alloc(6 * 2 ** 20, 1));
-    const first = await runCli(["image", "upload", "--image", imagePath, "--json"], { env });
+    const first = await runCliInProcess(["image", "upload", "--image", imagePath, "--json"], { env });
     assert.equal(first.code, 0, first.stderr);
     assert.equal((JSON.parse(first.stdout) as { uploaded: boolean }).uploaded, true);
     const uploads = world.s3.uploads().length;
-    const second = await runCli(["image", "upload", "--image", imagePath, "--json"], { env });
+    const second = await runCliInProcess(["image", "upload", "--image", imagePath, "--json"], { env });
     assert.equal((JSON.parse(second.stdout) as { uploaded: boolean }).uploaded, false);
     assert.equal(world.s3.uploads().length, uploads);
   });
 
   it("ls lists the image; prune never removes the only (newest) one; --keep 0 is refused", async () => {
-    const listed = await runCli(["image", "ls", "--json"], { env });
+    const listed = await runCliInProcess(["image", "ls", "--json"], { env });
     const images = JSON.parse(listed.stdout) as { amiId: string }[];
     assert.equal(images.length, 1);
-    const dry = await runCli(["image", "prune", "--keep", "1", "--dry-run"], { env });
+    const dry = await runCliInProcess(["image", "prune", "--keep", "1", "--dry-run"], { env });
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /^wouldRemove: nothing$/m);
-    const refused = await runCli(["image", "prune", "--keep", "0"], { env });
+    const refused = await runCliInProcess(["image", "prune", "--keep", "0"], { env });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--keep must be at least 1/);
-    const pruned = await runCli(["image", "prune", "--keep", "1"], { env });
+    const pruned = await runCliInProcess(["image", "prune", "--keep", "1"], { env });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /^removed: nothing$/m);
     assert.equal(world.ec2.state.images.get(images[0]?.amiId ?? "")?.state, "available");
   });
 
   it("a user error exits 2 and names the flag", async () => {
-    const result = await runCli(["image", "import", ...source(), "--method", "scp"], { env });
+    const result = await runCliInProcess(["image", "import", ...source(), "--method", "scp"], { env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--method: "scp" is not one of/);
-    const noSource = await runCli(["image", "build"], { env });
+    const noSource = await runCliInProcess(["image", "build"], { env });
     assert.equal(noSource.code, 2);
     assert.match(noSource.stderr, /--flake REF --configuration NAME/);
   });
