@@ -285,6 +285,8 @@ async function openMemory(config: Config, source: string, log: Logger): Promise<
     if (seed.created.length > 0) log.info({ component: "memory", root: store.root, created: seed.created }, "seeded the hive-mind memory");
     const leftovers = await store.sweepLeftovers();
     if (leftovers.length > 0) log.info({ component: "memory", removed: leftovers }, "removed temp files of writers that died mid-write");
+    const claims = await store.sweepExpiredClaims();
+    if (claims.length > 0) log.info({ component: "memory", removed: claims.length }, "removed claims a week past their expiry");
     return { store, seed };
   } catch (error) {
     log.warn({ component: "memory", root: store.root, err: error }, "could not seed (or tidy) the hive-mind memory");

@@ -54,6 +54,8 @@ const CLAIM_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TEMP_FILE = /^\..+\.[0-9a-f]{16}\.tmp$/;
 /** A temp file this old belongs to a writer that died: writes take milliseconds. */
 const LEFTOVER_AGE_MS = 3_600_000;
+/** How long past its expiry a claim stays: long enough to read who held it when a post is questioned. */
+const EXPIRED_CLAIM_GRACE_MS = 7 * 24 * 3600 * 1000;
 const MAX_CLAIM_TTL_MS = 366 * 24 * 3600 * 1000;
 /**
  * How long a reader waits for an append in flight to finish its last line: a write takes
@@ -230,6 +232,31 @@ export class FileMemoryStore implements MemoryStore {
     return removed.sort();
   }
 
+  /**
+   * Removes claims that expired more than `graceMs` ago. Without this every claimed item (each digest
+   * entry, fleet-wide) left a file in `claims/` for ever. An expired claim no longer protects
+   * anything (the next claimant replaces it), so removing it changes no outcome; each is re-read
+   * under its own lock, so a claimant that just renewed it keeps its record. Returns the removed
+   * paths.
+   */
+  async sweepExpiredClaims(graceMs: number = EXPIRED_CLAIM_GRACE_MS): Promise<string[]> {
+    const realRoot = await this.ready();
+    const removed: string[] = [];
+    for (const claimPath of await this.list("claims")) {
+      const file = await this.#resolve(claimPath);
+      await withLock(this.#lockFile(realRoot, file), claimPath, this.#lock, async (lock) => {
+        const expiresAt = claimExpiry(await readIfPresent(file));
+        if (expiresAt === undefined || expiresAt + graceMs > this.#clock()) return;
+        lock.assertHeld();
+        await unlink(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        });
+        removed.push(claimPath);
+      });
+    }
+    return removed;
+  }
+
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (typeof key !== "string" || !CLAIM_KEY.test(key)) {
       throw new MemoryError("MEMORY_CLAIM_INVALID", `claim key ${describeName(String(key))} is not usable as a file name`, {
@@ -398,12 +425,18 @@ async function collectFiles(folder: string, relative: string, found: string[]): 
 }
 
 function isLiveClaim(content: string | undefined, now: number): content is string {
-  if (content === undefined) return false;
+  const expiresAt = claimExpiry(content);
+  return expiresAt !== undefined && expiresAt > now;
+}
+
+/** A claim's `expiresAt`; undefined for no file or a damaged one (it protects nothing; the next claimant replaces it). */
+function claimExpiry(content: string | undefined): number | undefined {
+  if (content === undefined) return undefined;
   try {
     const record = JSON.parse(content) as Partial<ClaimRecord>;
-    return typeof record.expiresAt === "number" && record.expiresAt > now;
+    return typeof record.expiresAt === "number" ? record.expiresAt : undefined;
   } catch {
-    return false; // a damaged claim protects nothing; the next claimant replaces it
+    return undefined;
   }
 }
 

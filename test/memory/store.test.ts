@@ -62,6 +62,26 @@ describe("FileMemoryStore basics", () => {
     });
   });
 
+  it("sweepExpiredClaims removes claims a week past their expiry, under their lock, and nothing else", async () => {
+    await withRoots(async (root) => {
+      let now = Date.parse("2026-12-01T00:00:00Z");
+      const store = await openMemoryStore({ root, instance: "CLAWDINATOR-1", clock: () => now });
+      assert.deepEqual(await store.sweepExpiredClaims(), [], "no claims folder yet: nothing to do");
+      const day = 24 * 3_600_000;
+      assert.ok(await store.claim("posted-long-ago", 3_600_000));
+      now += 3 * day;
+      assert.ok(await store.claim("expired-yesterday", 3_600_000));
+      await store.write("claims/damaged.json", "{}");
+      now += day;
+      assert.ok(await store.claim("live", 30 * day));
+      now += 5 * day; // posted-long-ago expired 9 days ago, expired-yesterday 6 days ago
+      assert.deepEqual(await store.sweepExpiredClaims(), ["claims/posted-long-ago.json"]);
+      assert.deepEqual(await store.list("claims"), ["claims/damaged.json", "claims/expired-yesterday.json", "claims/live.json"]);
+      assert.equal(await store.claim("live", 3_600_000), false, "a live claim is untouched");
+      assert.ok(await store.claim("posted-long-ago", 3_600_000), "a swept key can be claimed again");
+    });
+  });
+
   it("sweepLeftovers removes temp files of dead writers once they are old, and nothing else", async () => {
     await withRoots(async (root) => {
       const store = await openMemoryStore({ root, instance: "CLAWDINATOR-1" });
