@@ -94,6 +94,7 @@ async function serve({ config, source, secrets, sink, log, io, startedAt }: Surr
     log: log.child({ component: "status" }),
     env: io.env,
   });
+  if (report && github) github.reportFailuresTo((error) => report.error("github", error));
 
   const transport = await createTransport(config, secrets, io, log, commands, report);
   // Log lines and the shell's prompt share the terminal: each line is written above the prompt.

@@ -58,6 +58,7 @@ export class GithubRuntime {
   #cycle: Promise<RepoCycle[]> | undefined;
   #lastCycle: { at: Date; results: RepoCycle[] } | undefined;
   #lastDigestAt = -Infinity;
+  #onFailure: ((error: unknown) => void) | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
   #context = "";
@@ -95,12 +96,21 @@ export class GithubRuntime {
         : undefined;
   }
 
+  /**
+   * Where failed repo cycles and failed scheduled work are told (the health report's GitHub error
+   * class): set once the report exists, which is after this runtime.
+   */
+  reportFailuresTo(listener: (error: unknown) => void): void {
+    this.#onFailure = listener;
+  }
+
   /** One monitor cycle; concurrent callers share the one in flight. */
   cycle(): Promise<RepoCycle[]> {
     this.#cycle ??= this.monitor
       .cycle()
       .then((results) => {
         this.#lastCycle = { at: this.#now(), results };
+        for (const result of results) if (!result.ok) this.#onFailure?.(result.error);
         return results;
       })
       .finally(() => (this.#cycle = undefined));
@@ -230,7 +240,10 @@ export class GithubRuntime {
     const run = (): void => {
       if (this.#stopped) return;
       this.#background = task()
-        .catch((error: unknown) => this.#log.warn({ err: error }, "github: scheduled work failed"))
+        .catch((error: unknown) => {
+          this.#log.warn({ err: error }, "github: scheduled work failed");
+          this.#onFailure?.(error);
+        })
         .finally(() => {
           if (!this.#stopped) this.#timers.push(setTimeout(run, ms));
         });

@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { claimNews, composeDigest } from "../../agent/github/digest.ts";
 import { statePath } from "../../agent/github/monitor.ts";
+import { GithubRuntime } from "../../agent/github/open.ts";
+import { parseConfig } from "../../agent/config/load.ts";
+import { errorClassOf } from "../../agent/ops/status.ts";
 import { toLine, type FlaggedItem } from "../../agent/github/types.ts";
 import { DAY, HOUR, type GithubFake } from "../fakes/github/server.ts";
 import { appFake, quietLog } from "./helpers.ts";
@@ -170,5 +173,27 @@ describe("monitor", () => {
     );
     while ((await claimNews(flagged, options)).length > 0);
     assert.equal(await composeDigest(flagged, options), undefined, "silent when nothing is new");
+  });
+});
+
+describe("GitHub failures reach the health report", () => {
+  it("a failed repo cycle is told to the listener, which the report turns into its GitHub error class", async () => {
+    const fake = await appFake();
+    const { dir, remove } = await tempDir();
+    try {
+      fake.repo("acme/widgets");
+      const config = parseConfig({ endpoints: { github: fake.baseUrl }, github: { repos: ["acme/widgets", "acme/gone"] } }, "test");
+      const runtime = new GithubRuntime({ config, secrets: {}, memory: await memoryAt(dir), log: quietLog() });
+      const told: unknown[] = [];
+      runtime.reportFailuresTo((error) => told.push(error));
+      const results = await runtime.cycle();
+      assert.deepEqual(results.map((r) => [r.repo, r.ok]).sort(), [["acme/gone", false], ["acme/widgets", true]]);
+      assert.equal(told.length, 1, "one failure, the missing repo's");
+      assert.match(errorClassOf(told[0]), /^HttpError/);
+      await runtime.stop();
+    } finally {
+      await remove();
+      await fake.close();
+    }
   });
 });
