@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { progressReporter } from "../../cli/commands/image.ts";
 import { lineReporter } from "../../providers/nixos-ami/progress.ts";
 import { runCli, runCliInProcess } from "../helpers/cli.ts";
-import { BUCKET, REGION, startWorld, type World } from "./harness.ts";
+import { BUCKET, startWorld, type World } from "./harness.ts";
 
 // The first import goes through a spawned CLI (endpoints from its environment, progress on a pipe);
 // the rest run the same command line in this process.
@@ -16,15 +16,7 @@ describe("clawdinator image", () => {
   let env: NodeJS.ProcessEnv;
   before(async () => {
     world = await startWorld({ seed: "cli", sizeMiB: 32, dataMiB: 8 });
-    env = {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      AWS_ENDPOINT_URL_S3: world.s3.endpoint,
-      AWS_ENDPOINT_URL_EC2: world.ec2.endpoint,
-      AWS_ENDPOINT_URL_EBS: world.ec2.endpoint,
-      CLAWDINATOR_IMAGE_BUCKET: BUCKET,
-    };
+    env = world.cliEnv({ CLAWDINATOR_IMAGE_BUCKET: BUCKET });
   });
   after(() => world.close());
 

@@ -75,6 +75,8 @@ export interface World {
   readonly nix: FakeNix;
   /** Raw resource inputs (as the engine would pass them) pointing at the fakes. */
   inputs(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** The environment a `clawdinator image` run needs to reach the fakes (region, credentials, endpoints). */
+  cliEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** AMI ids at the fake that are not deregistered. */
   liveImages(): string[];
   /** The keys in the images bucket, sorted. */
@@ -104,6 +106,15 @@ export async function startWorld(options: { seed?: string; importDurationMs?: nu
       tags: { project: "clawdinators" },
       tuning: { pollInitialMs: 50, pollMaxMs: 200, retryBaseMs: 20 },
       ...overrides,
+    }),
+    cliEnv: (extra = {}) => ({
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_EC2: ec2.endpoint,
+      AWS_ENDPOINT_URL_EBS: ec2.endpoint,
+      ...extra,
     }),
     liveImages: () => [...ec2.state.images.values()].filter((image) => image.state !== "deregistered").map((image) => image.imageId),
     objectKeys: async () => {

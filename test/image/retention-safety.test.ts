@@ -27,18 +27,6 @@ async function createImage(world: World, seed: string, overrides: Record<string,
   return (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
 }
 
-function cliEnv(world: World, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: "S3RVER",
-    AWS_SECRET_ACCESS_KEY: "S3RVER",
-    AWS_ENDPOINT_URL_S3: world.s3.endpoint,
-    AWS_ENDPOINT_URL_EC2: world.ec2.endpoint,
-    AWS_ENDPOINT_URL_EBS: world.ec2.endpoint,
-    ...extra,
-  };
-}
-
 function sdkConfig(world: World) {
   return { region: REGION, endpoint: world.ec2.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "y" } };
 }
@@ -71,7 +59,7 @@ describe("retention never removes what runs", () => {
   });
 
   it("prune --keep 0 is refused with a clear error; --keep 1 keeps the newest", async () => {
-    const refused = await runCli(["image", "prune", "--name-prefix", "newest", "--keep", "0", "--yes"], { env: cliEnv(world) });
+    const refused = await runCli(["image", "prune", "--name-prefix", "newest", "--keep", "0", "--yes"], { env: world.cliEnv() });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--keep must be at least 1/);
     const newest = world.liveImages().filter((id) => world.ec2.state.images.get(id)?.name.startsWith("newest-"));
@@ -90,7 +78,7 @@ describe("retention never removes what runs", () => {
     await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "fleet", LaunchTemplateData: { ImageId: second.amiId } }));
     await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: "fleet", LaunchTemplateData: { ImageId: newest.amiId } }));
 
-    const pruned = await runCli(["image", "prune", "--name-prefix", "used", "--keep", "1", "--yes"], { env: cliEnv(world) });
+    const pruned = await runCli(["image", "prune", "--name-prefix", "used", "--keep", "1", "--yes"], { env: world.cliEnv() });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /^removed: (ami-[0-9a-f]{17})$/m);
     assert.equal(/^removed: (ami-[0-9a-f]{17})$/m.exec(pruned.stdout)?.[1], third.amiId, "only the unused one went");
@@ -100,7 +88,7 @@ describe("retention never removes what runs", () => {
     assert.ok(world.ec2.state.snapshots.has(oldest.snapshotId), "its snapshot too");
 
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-    const again = await runCli(["image", "prune", "--name-prefix", "used", "--keep", "1", "--yes"], { env: cliEnv(world) });
+    const again = await runCli(["image", "prune", "--name-prefix", "used", "--keep", "1", "--yes"], { env: world.cliEnv() });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(/^removed: (.*)$/m.exec(again.stdout)?.[1], oldest.amiId, "a terminated instance protects nothing");
     assert.ok(live(world, second), "the launch template still protects its AMI");
@@ -117,7 +105,7 @@ describe("retention never removes what runs", () => {
     const log = path.join(world.dir, "pulumi.log");
     await writeFile(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" >> '${log}'\necho '{"amiId": "${oldest.amiId}", "hiveMindId": "fs-1"}'\n`);
     await chmod(path.join(bin, "pulumi"), 0o755);
-    const env = cliEnv(world, { PATH: `${bin}:${process.env.PATH ?? ""}` });
+    const env = world.cliEnv({ PATH: `${bin}:${process.env.PATH ?? ""}` });
     const pruned = await runCli(["image", "prune", "--name-prefix", "fleet", "--keep", "1", "--fleet-stack", "fleet", "--protect", second.amiId, "--yes"], { env });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.equal(/^removed: (.*)$/m.exec(pruned.stdout)?.[1], third.amiId);
@@ -125,7 +113,7 @@ describe("retention never removes what runs", () => {
     assert.ok(live(world, oldest) && live(world, second));
 
     const noPulumi = await runCli(["image", "prune", "--name-prefix", "fleet", "--keep", "1", "--fleet-stack", "fleet", "--yes"], {
-      env: cliEnv(world, { PATH: "/nonexistent" }),
+      env: world.cliEnv({ PATH: "/nonexistent" }),
     });
     assert.equal(noPulumi.code, 2, "no pruning without the protection asked for");
     assert.match(noPulumi.stderr, /pulumi CLI is not on PATH.*--protect ami-/);
@@ -136,12 +124,12 @@ describe("retention never removes what runs", () => {
     for (const seed of ["t1", "t2", "t3"]) made.push(await createImage(world, seed, { namePrefix: "tty", keep: 10 }));
     const [oldest] = made;
     assert.ok(oldest);
-    const dry = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2"], { env: cliEnv(world), terminal: true });
+    const dry = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2"], { env: world.cliEnv(), terminal: true });
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, new RegExp(`^wouldRemove: ${oldest.amiId}$`, "m"));
     assert.match(dry.stderr, /run again with --yes/);
     assert.ok(live(world, oldest), "nothing removed");
-    const yes = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2", "--yes"], { env: cliEnv(world), terminal: true });
+    const yes = await runCli(["image", "prune", "--name-prefix", "tty", "--keep", "2", "--yes"], { env: world.cliEnv(), terminal: true });
     assert.match(yes.stdout, new RegExp(`^removed: ${oldest.amiId}$`, "m"));
     assert.ok(!live(world, oldest));
   });
@@ -170,16 +158,16 @@ describe("orphaned snapshots", () => {
     ebs.destroy();
     assert.ok(foreign);
 
-    const early = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--yes"], { env: cliEnv(world) });
+    const early = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--yes"], { env: world.cliEnv() });
     assert.equal(early.code, 0, early.stderr);
     assert.match(early.stdout, /^deletedSnapshots: nothing$/m, "within the default grace period of a day");
     assert.ok(world.ec2.state.snapshots.has(abandoned.snapshotId));
 
-    const dry = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--grace", "0s", "--dry-run"], { env: cliEnv(world) });
+    const dry = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--grace", "0s", "--dry-run"], { env: world.cliEnv() });
     assert.match(dry.stdout, new RegExp(`^wouldDeleteSnapshots: ${abandoned.snapshotId}$`, "m"));
     assert.ok(world.ec2.state.snapshots.has(abandoned.snapshotId));
 
-    const swept = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--grace", "0s", "--yes"], { env: cliEnv(world) });
+    const swept = await runCli(["image", "prune", "--name-prefix", "orphan", "--keep", "1", "--grace", "0s", "--yes"], { env: world.cliEnv() });
     assert.equal(swept.code, 0, swept.stderr);
     assert.match(swept.stdout, new RegExp(`^deletedSnapshots: ${abandoned.snapshotId}$`, "m"));
     assert.equal(world.ec2.state.snapshots.has(abandoned.snapshotId), false);
@@ -213,12 +201,12 @@ describe("a new namePrefix", () => {
     assert.equal(world.ec2.state.snapshots.get(outs.snapshotId)?.tags.get("clawdinator:name-prefix"), "after");
     assert.match(image?.name ?? "", /^before-/, "EC2 cannot rename an AMI: it keeps its registered name");
 
-    const listed = await runCli(["image", "ls", "--name-prefix", "before", "--json"], { env: cliEnv(world) });
+    const listed = await runCli(["image", "ls", "--name-prefix", "before", "--json"], { env: world.cliEnv() });
     assert.deepEqual(JSON.parse(listed.stdout), []);
-    const pruned = await runCli(["image", "prune", "--name-prefix", "before", "--keep", "1", "--yes"], { env: cliEnv(world) });
+    const pruned = await runCli(["image", "prune", "--name-prefix", "before", "--keep", "1", "--yes"], { env: world.cliEnv() });
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.ok(live(world, outs));
-    const inNew = await runCli(["image", "ls", "--name-prefix", "after", "--json"], { env: cliEnv(world) });
+    const inNew = await runCli(["image", "ls", "--name-prefix", "after", "--json"], { env: world.cliEnv() });
     assert.deepEqual((JSON.parse(inNew.stdout) as { amiId: string }[]).map((image) => image.amiId), [outs.amiId]);
   });
 });

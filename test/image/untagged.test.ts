@@ -84,12 +84,7 @@ describe("an AMI with our name but no identity tag", () => {
     });
     assert.equal(world.ec2.state.images.get(squatter)?.tags.size, 0, "not tagged without proof");
 
-    const env = {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      AWS_ENDPOINT_URL_EC2: world.ec2.endpoint,
-    };
+    const env = world.cliEnv();
     const adopted = await runCli(
       ["image", "adopt", "--ami", squatter, "--flake", "/src/clawdinators", "--configuration", "clawdinator-1", "--nix", world.nix.binary, "--name-prefix", "unproven", "--json"],
       { env },
