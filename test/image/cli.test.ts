@@ -1,16 +1,13 @@
-// `clawdinator image ...` end to end: the real entry in a child process, endpoints from the SDK's
-// standard environment variables, against s3rver and the EC2/EBS fake.
+// `clawdinator image ...` end to end, endpoints from the SDK's standard environment variables,
+// against s3rver and the EC2/EBS fake. The first import goes through the real entry in a child
+// process (progress on a pipe); the rest run the same command line in this process. The terminal
+// progress bar is test/image/progress.test.ts's.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { progressReporter } from "../../cli/commands/image.ts";
-import { lineReporter } from "../../providers/nixos-ami/progress.ts";
 import { runCli, runCliInProcess } from "../helpers/cli.ts";
 import { BUCKET, startWorld, type World } from "./harness.ts";
 
-// The first import goes through a spawned CLI (endpoints from its environment, progress on a pipe);
-// the rest run the same command line in this process.
 describe("clawdinator image", () => {
   let world: World;
   let env: NodeJS.ProcessEnv;
@@ -83,30 +80,5 @@ describe("clawdinator image", () => {
     const noSource = await runCliInProcess(["image", "build"], { env });
     assert.equal(noSource.code, 2);
     assert.match(noSource.stderr, /--flake REF --configuration NAME/);
-  });
-});
-
-describe("progress on a terminal", () => {
-  it("redraws one bar per step in place", () => {
-    let written = "";
-    const stream = Object.assign(
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          written += chunk.toString();
-          done();
-        },
-      }),
-      { isTTY: true, columns: 120 },
-    );
-    const { report, finish } = progressReporter(stream, lineReporter);
-    report({ step: "upload", message: "s3://b/k", percent: 50 });
-    report({ step: "upload", message: "s3://b/k", percent: 100 });
-    report({ step: "import", message: "converting", percent: 40 });
-    finish();
-    const frames = written.split("\r\x1b[2K").filter(Boolean);
-    assert.equal(frames.length, 3);
-    assert.match(frames[0] ?? "", /^upload {5}█{15}░{15} {2}50%/);
-    assert.match(frames[1] ?? "", /█{30} 100%.*\n$/, "a new step starts on a new line");
-    assert.match(frames[2] ?? "", /^import .* 40% {2}converting\n$/);
   });
 });

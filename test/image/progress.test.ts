@@ -8,17 +8,34 @@ import { lineReporter } from "../../providers/nixos-ami/progress.ts";
 
 const MiB = 1024 * 1024;
 
-it("a terminal shows the phase, bytes, rate and ETA once a second event of the phase arrives", () => {
+/** A terminal `columns` wide that keeps what was written, split into the bar's redrawn frames. */
+function terminal(columns: number): Writable & { isTTY: true; columns: number; frames(): string[] } {
   let written = "";
-  const stream = Object.assign(
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written += chunk.toString();
-        done();
-      },
-    }),
-    { isTTY: true, columns: 160 },
-  );
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written += chunk.toString();
+      done();
+    },
+  });
+  return Object.assign(stream, { isTTY: true as const, columns, frames: () => written.split("\r\x1b[2K").filter(Boolean) });
+}
+
+it("a terminal redraws one bar per step in place, and a new step starts on a new line", () => {
+  const stream = terminal(120);
+  const { report, finish } = progressReporter(stream, lineReporter);
+  report({ step: "upload", message: "s3://b/k", percent: 50 });
+  report({ step: "upload", message: "s3://b/k", percent: 100 });
+  report({ step: "import", message: "converting", percent: 40 });
+  finish();
+  const frames = stream.frames();
+  assert.equal(frames.length, 3);
+  assert.match(frames[0] ?? "", /^upload {5}█{15}░{15} {2}50%/);
+  assert.match(frames[1] ?? "", /█{30} 100%.*\n$/, "a new step starts on a new line");
+  assert.match(frames[2] ?? "", /^import .* 40% {2}converting\n$/);
+});
+
+it("a terminal shows the phase, bytes, rate and ETA once a second event of the phase arrives", () => {
+  const stream = terminal(160);
   let clock = 1_000_000;
   const { report, finish } = progressReporter(stream, lineReporter, () => clock);
   report({ step: "upload", message: "s3://b/k", percent: 0, bytes: { done: 0, total: 256 * MiB } });
@@ -29,7 +46,7 @@ it("a terminal shows the phase, bytes, rate and ETA once a second event of the p
   clock += 60_000;
   report({ step: "import", message: "converting", percent: 40 });
   finish();
-  const frames = written.split("\r\x1b[2K").filter(Boolean);
+  const frames = stream.frames();
   assert.match(frames[0] ?? "", /^upload .* 0% {2}0\.0\/256\.0 MiB {2}s3:\/\/b\/k$/);
   // 64 MiB in 4 s: 16 MiB/s, 192 MiB left: 12 s.
   assert.match(frames[1] ?? "", /^upload .* 25% {2}64\.0\/256\.0 MiB {2}16\.0 MiB\/s {2}ETA 0:12 {2}s3:\/\/b\/k\n$/);
