@@ -177,43 +177,35 @@ export interface CiRolesInput {
 
 const OIDC = "token.actions.githubusercontent.com";
 
-/**
- * Trust of the read-only preview role: GitHub's OIDC tokens for pull requests of this repository
- * only (`repo:<owner>/<repo>:pull_request`), nothing else, no branch, no environment.
- */
-export function previewRoleTrustPolicy(input: CiRolesInput): PolicyDocument {
+/** Trust for GitHub Actions OIDC tokens of exactly one subject (`repo:<owner>/<repo>:…`), audience STS. */
+function githubOidcTrust(input: CiRolesInput, sid: string, subject: string): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "PullRequestsOfThisRepository",
+        Sid: sid,
         Effect: "Allow",
         Principal: { Federated: input.oidcProviderArn },
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: {
-          StringEquals: { [`${OIDC}:aud`]: "sts.amazonaws.com", [`${OIDC}:sub`]: `repo:${input.repository}:pull_request` },
+          StringEquals: { [`${OIDC}:aud`]: "sts.amazonaws.com", [`${OIDC}:sub`]: `repo:${input.repository}:${subject}` },
         },
       },
     ],
   };
 }
 
+/**
+ * Trust of the read-only preview role: GitHub's OIDC tokens for pull requests of this repository
+ * only (`repo:<owner>/<repo>:pull_request`), nothing else, no branch, no environment.
+ */
+export function previewRoleTrustPolicy(input: CiRolesInput): PolicyDocument {
+  return githubOidcTrust(input, "PullRequestsOfThisRepository", "pull_request");
+}
+
 /** Trust of the deploy role: only jobs in this repository's `production` environment (`up` on main). */
 export function deployRoleTrustPolicy(input: CiRolesInput): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ProductionEnvironmentOfThisRepository",
-        Effect: "Allow",
-        Principal: { Federated: input.oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${OIDC}:aud`]: "sts.amazonaws.com", [`${OIDC}:sub`]: `repo:${input.repository}:environment:production` },
-        },
-      },
-    ],
-  };
+  return githubOidcTrust(input, "ProductionEnvironmentOfThisRepository", "environment:production");
 }
 
 /**
