@@ -292,20 +292,7 @@ export class DiscordTransport implements Transport {
 
   private onInteraction(interaction: ChatInputCommandInteraction): void {
     const args = interaction.options.data.map((option) => String(option.value ?? ""));
-    const incoming: IncomingMessage = {
-      id: interaction.id,
-      text: [interaction.commandName, ...args].join(" "),
-      author: interactionAuthor(interaction),
-      conversation: interaction.channelId,
-      origin: interaction.guildId ? "guild" : "dm",
-      addressed: true,
-      expectsResponse: true,
-      guildId: interaction.guildId ?? undefined,
-      channelId: interaction.channelId,
-      channelKeys: channelKeys(interaction.channel),
-      receivedAt: new Date(),
-    };
-    this.dispatchInteraction(incoming, interaction);
+    this.dispatchInteraction(interactionMessage(interaction, [interaction.commandName, ...args].join(" ")), interaction);
   }
 
   /**
@@ -316,20 +303,7 @@ export class DiscordTransport implements Transport {
   private onButton(interaction: ButtonInteraction): void {
     const match = CONFIRM_BUTTON.exec(interaction.customId);
     if (!match) return;
-    const incoming: IncomingMessage = {
-      id: interaction.id,
-      text: `${match[1] ?? "cancel"} ${match[2] ?? ""}`,
-      author: interactionAuthor(interaction),
-      conversation: interaction.channelId,
-      origin: interaction.guildId ? "guild" : "dm",
-      addressed: true,
-      expectsResponse: true,
-      guildId: interaction.guildId ?? undefined,
-      channelId: interaction.channelId,
-      channelKeys: channelKeys(interaction.channel),
-      receivedAt: new Date(),
-    };
-    this.dispatchInteraction(incoming, interaction);
+    this.dispatchInteraction(interactionMessage(interaction, `${match[1] ?? "cancel"} ${match[2] ?? ""}`), interaction);
   }
 
   /** Access first (a refusal is private and immediate), then the queue, deferred in time if slow. */
@@ -540,6 +514,23 @@ function confirmationButtons(requests: readonly ConfirmationRequest[]): Array<AP
 }
 
 /** Who pressed or typed: the member's display name and roles in the guild (without @everyone). */
+/** A slash command or a button press as a message: always addressed to the bot, always answered. */
+function interactionMessage(interaction: ChatInputCommandInteraction | ButtonInteraction, text: string): IncomingMessage {
+  return {
+    id: interaction.id,
+    text,
+    author: interactionAuthor(interaction),
+    conversation: interaction.channelId,
+    origin: interaction.guildId ? "guild" : "dm",
+    addressed: true,
+    expectsResponse: true,
+    guildId: interaction.guildId ?? undefined,
+    channelId: interaction.channelId,
+    channelKeys: channelKeys(interaction.channel),
+    receivedAt: new Date(),
+  };
+}
+
 function interactionAuthor(interaction: Interaction): IncomingMessage["author"] {
   const member = interaction.member;
   const roleIds = member instanceof GuildMember ? [...member.roles.cache.keys()] : Array.isArray(member?.roles) ? member.roles : [];
