@@ -1,4 +1,5 @@
 import { writeSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { pino, type Logger, type LevelWithSilent } from "pino";
 import { SecretScrubber } from "./scrub.ts";
 
@@ -29,7 +30,7 @@ const REDACT_PATHS = [
  */
 export class ScrubbingSink {
   private readonly scrubber = new SecretScrubber();
-  private readonly fd: number;
+  private readonly destination: LogDestination;
   private readonly format: LogFormat;
   private readonly color: boolean;
   /**
@@ -38,8 +39,8 @@ export class ScrubbingSink {
    */
   around: ((write: () => void) => void) | undefined;
 
-  constructor(fd = 2, options: { format?: LogFormat; color?: boolean } = {}) {
-    this.fd = fd;
+  constructor(destination: LogDestination = 2, options: { format?: LogFormat; color?: boolean } = {}) {
+    this.destination = destination;
     this.format = options.format ?? "json";
     this.color = options.color ?? false;
   }
@@ -56,10 +57,24 @@ export class ScrubbingSink {
   write(line: string): void {
     const scrubbed = this.scrub(line);
     const text = this.format === "pretty" ? formatPretty(scrubbed, this.color) : scrubbed;
-    const emit = (): void => void writeSync(this.fd, text);
+    const destination = this.destination;
+    const emit = typeof destination === "number" ? (): void => void writeSync(destination, text) : (): void => void destination.write(text);
     if (this.around) this.around(emit);
     else emit();
   }
+}
+
+/** A file descriptor (written synchronously), or a stream such as a test's capture of stderr. */
+export type LogDestination = number | { write(text: string): unknown };
+
+/**
+ * The sink for a command's log on `stderr`: the process's own stderr is fd 2, written with
+ * writeSync so nothing is lost when the process exits right after logging (process.stderr is
+ * asynchronous on some platforms' pipes); any other stream (a command run inside a test) gets the
+ * lines through its write().
+ */
+export function stderrSink(stderr: (Writable & { isTTY?: boolean }) | undefined, env: NodeJS.ProcessEnv): ScrubbingSink {
+  return new ScrubbingSink(stderr === undefined || stderr === process.stderr ? 2 : stderr, logFormatFor(stderr, env));
 }
 
 /** JSON lines for machines (a pipe, systemd's journal); short lines for people (a terminal). */

@@ -12,7 +12,7 @@ import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { howToConfigure, loadSecrets, type SecretFileWarning, type Secrets } from "./config/secrets.ts";
 import type { GithubRuntime } from "./github/open.ts";
-import { createLogger, logFormatFor, ScrubbingSink, type Logger } from "./log.ts";
+import { createLogger, stderrSink, type ScrubbingSink, type Logger } from "./log.ts";
 import { MemoryError } from "./memory/errors.ts";
 import { seedMemory, type SeedResult } from "./memory/seed.ts";
 import { openMemoryStore, type FileMemoryStore } from "./memory/store.ts";
@@ -32,12 +32,13 @@ export interface AgentIo {
   readonly env: NodeJS.ProcessEnv;
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean };
-  /** Where the log goes (fd 2): on a terminal it gets short readable lines, elsewhere JSON. */
+  /**
+   * Where the log goes (the process's own stderr is written as fd 2): on a terminal it gets short
+   * readable lines, elsewhere JSON.
+   */
   readonly stderr?: Writable & { isTTY?: boolean };
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
-  /** Where log lines go (fd 2 for the real process). */
-  readonly logSink?: ScrubbingSink;
 }
 
 export interface AgentOptions {
@@ -55,7 +56,7 @@ export async function runAgent(options: AgentOptions, io: AgentIo): Promise<void
   const { config, source } = await loadConfig(options.configPath ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
   const warnings: SecretFileWarning[] = [];
   const secrets = await loadSecrets(config, io.env, source, (warning) => warnings.push(warning));
-  const sink = io.logSink ?? new ScrubbingSink(2, logFormatFor(io.stderr, io.env));
+  const sink = stderrSink(io.stderr, io.env);
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: options.logLevel ?? config.logLevel, sink, name: config.instance });
   for (const { message, ...where } of warnings) log.warn(where, message);

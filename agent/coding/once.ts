@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import { loadConfig } from "../config/load.ts";
 import { howToConfigure, loadSecrets } from "../config/secrets.ts";
-import { createLogger, logFormatFor, ScrubbingSink } from "../log.ts";
+import { createLogger, stderrSink } from "../log.ts";
 import { openMemoryStore } from "../memory/store.ts";
 import { SandboxUnavailableError } from "../sandbox/runner.ts";
 import { renderReply } from "../transport/shell.ts";
@@ -36,7 +36,7 @@ export async function runCodeOnce(options: CodeOnceOptions, io: CodeOnceIo): Pro
     io.stderr.write(`clawdinator: coding is not configured: no OpenAI API key; ${howToConfigure("openaiApiKey")}\n`);
     return 2;
   }
-  const sink = new ScrubbingSink(2, logFormatFor(io.stderr, io.env));
+  const sink = stderrSink(io.stderr, io.env);
   sink.addSecrets(Object.values(secrets));
   const log = createLogger({ level: io.logLevel ?? config.logLevel, sink, name: config.instance });
   // A folder given as --repo becomes a seed of its own, named after it.

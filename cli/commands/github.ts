@@ -1,7 +1,7 @@
 import path from "node:path";
 import { loadConfig } from "../../agent/config/load.ts";
 import { loadSecrets } from "../../agent/config/secrets.ts";
-import { createLogger, ScrubbingSink } from "../../agent/log.ts";
+import { createLogger, stderrSink } from "../../agent/log.ts";
 import { MemoryError } from "../../agent/memory/errors.ts";
 import { openMemoryStore } from "../../agent/memory/store.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
@@ -28,7 +28,7 @@ export const command: CliCommand = {
     if (action === undefined || extra.length > 0) throw new UsageError(`usage:\n${GITHUB_USAGE}`);
     const { config, source } = await loadConfig(options.get("config") ?? io.env.CLAWDINATOR_CONFIG, io.cwd);
     const secrets = await loadSecrets(config, io.env, source);
-    const sink = new ScrubbingSink(2);
+    const sink = stderrSink(io.stderr, io.env);
     sink.addSecrets(Object.values(secrets));
     const log = createLogger({ level: config.logLevel === "info" ? "warn" : config.logLevel, sink, name: config.instance });
     const { credentialsFrom, openGithub } = await import("../../agent/github/open.ts");

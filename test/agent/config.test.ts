@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { ConfigError } from "../../agent/config/errors.ts";
 import { loadConfig, parseConfig } from "../../agent/config/load.ts";
 import { loadSecrets } from "../../agent/config/secrets.ts";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 
 function problemsOf(document: unknown): ConfigError {
   try {
@@ -103,7 +103,7 @@ describe("config", () => {
       await withTempDir(async (dir) => {
         const file = path.join(dir, "config.json");
         await writeFile(file, JSON.stringify(document));
-        const result = await runCli(["run", "--config", file], { input: "status\n" });
+        const result = await runCliInProcess(["run", "--config", file], { input: "status\n" });
         assert.equal(result.code, 2);
         assert.match(result.stderr, expected);
         assert.doesNotMatch(result.stderr, /\n\s+at /);
@@ -116,7 +116,7 @@ describe("config", () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, "config.json");
       await writeFile(file, "{ nope");
-      const result = await runCli(["run"], { env: { CLAWDINATOR_CONFIG: file } });
+      const result = await runCliInProcess(["run"], { env: { CLAWDINATOR_CONFIG: file } });
       assert.equal(result.code, 2);
       assert.match(result.stderr, new RegExp(`${file}.*\\n.*not valid JSON`));
     });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GIFS } from "../../agent/gifs.ts";
-import { logLines, run, runCli } from "../helpers/cli.ts";
+import { logLines, run, runCli, runCliInProcess } from "../helpers/cli.ts";
 
 const allGifs = new Set(Object.values(GIFS).flat());
 
@@ -26,7 +26,7 @@ describe("local run on embedded defaults (the README's start command)", () => {
 
   it("answers in input order even when lines arrive at once", async () => {
     const lines = Array.from({ length: 40 }, (_, i) => (i % 2 ? "gif nope" : "status"));
-    const result = await runCli(["run"], { input: `${lines.join("\n")}\n` });
+    const result = await runCliInProcess(["run"], { input: `${lines.join("\n")}\n` });
     assert.equal(result.code, 0);
     const answers = result.stdout.split("\n").filter((l) => l.startsWith("CLAWDINATOR-1 v") || l.startsWith("No gif"));
     assert.deepEqual(

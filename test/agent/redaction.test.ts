@@ -4,7 +4,7 @@ import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { createLogger, ScrubbingSink } from "../../agent/log.ts";
-import { logLines, runCli, withTempDir } from "../helpers/cli.ts";
+import { logLines, runCliInProcess, withTempDir } from "../helpers/cli.ts";
 
 /** A sink that records scrubbed lines instead of writing them to a file descriptor. */
 class RecordingSink extends ScrubbingSink {
@@ -57,7 +57,7 @@ describe("log redaction", () => {
           brain: { maxRetries: 0 },
         }),
       );
-      const result = await runCli(["run", "--config", path.join(dir, "config.json")], {
+      const result = await runCliInProcess(["run", "--config", path.join(dir, "config.json")], {
         env: { ANTHROPIC_API_KEY: anthropicKey },
         // The operator pastes a secret into the shell: it must not reach the log either.
         input: `status\nmy key is ${openaiKey}\n${discordToken}\n`,

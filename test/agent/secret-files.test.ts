@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { ConfigError } from "../../agent/config/errors.ts";
 import { parseConfig } from "../../agent/config/load.ts";
 import { loadSecrets, type SecretFileWarning } from "../../agent/config/secrets.ts";
-import { logLines, runCli, withTempDir } from "../helpers/cli.ts";
+import { logLines, runCliInProcess, withTempDir } from "../helpers/cli.ts";
 
 function problems(document: unknown): Array<{ field: string; problem: string }> {
   try {
@@ -47,7 +47,7 @@ describe("secret files", () => {
     await withTempDir(async (dir) => {
       execFileSync("mkfifo", [path.join(dir, "token")]);
       await writeFile(path.join(dir, "config.json"), JSON.stringify({ anthropicApiKeyFile: "token" }));
-      const result = await runCli(["run", "--config", path.join(dir, "config.json")], { input: "", timeoutMs: 20_000 });
+      const result = await runCliInProcess(["run", "--config", path.join(dir, "config.json")], { input: "", timeoutMs: 20_000 });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /FIFO/);
     });
@@ -68,7 +68,7 @@ describe("secret files", () => {
       assert.deepEqual(warnings.map((w) => [w.field, w.file, w.mode]), [["anthropicApiKeyFile", open, "0644"]]);
       assert.match(warnings[0]?.message ?? "", /chmod 0400/);
       await writeFile(path.join(dir, "config.json"), JSON.stringify({ anthropicApiKeyFile: "open", endpoints: { anthropic: "http://127.0.0.1:9" } }));
-      const result = await runCli(["run", "--config", path.join(dir, "config.json")], { input: "status\n" });
+      const result = await runCliInProcess(["run", "--config", path.join(dir, "config.json")], { input: "status\n" });
       assert.equal(result.code, 0, result.stderr);
       assert.ok(logLines(result.stderr).some((l) => l.level === 40 && /group- or world-readable/.test(String(l.msg))), result.stderr);
     });

@@ -3,12 +3,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { lastUserText, reply, startAnthropicFake, systemText, toolNames, type AnthropicFake } from "../fakes/anthropic/server.ts";
-import { logLines, ROOT, runCli, withTempDir } from "../helpers/cli.ts";
+import { logLines, ROOT, runCli, runCliInProcess, withTempDir } from "../helpers/cli.ts";
 
 const KEY = "sk-ant-e2e-0123456789abcdef";
 
-// The real `clawdinator run`, as a process, with the key in the environment and
-// endpoints.anthropic pointing at the fake: the README's local run, with a model.
+// `clawdinator run` with the key in the environment and endpoints.anthropic pointing at the fake:
+// the README's local run, with a model. In this process, except where the process's own stderr is
+// the subject (what the SDK prints by itself).
 describe("clawdinator run with an Anthropic key, against the local Anthropic fake", () => {
   let fake: AnthropicFake;
   before(async () => {
@@ -35,7 +36,7 @@ describe("clawdinator run with an Anthropic key, against the local Anthropic fak
         reply.text("Noted in ops.md."),
       );
       const before = fake.requests.length;
-      const result = await runCli(["run", "--config", config], {
+      const result = await runCliInProcess(["run", "--config", config], {
         input: "what is your favourite song?\nremember: no deploys on Fridays\nstatus\n",
         env: { ANTHROPIC_API_KEY: KEY },
       });
@@ -91,7 +92,7 @@ describe("clawdinator run with an Anthropic key, against the local Anthropic fak
     await withTempDir(async (dir) => {
       const config = path.join(dir, "config.json");
       await writeFile(config, JSON.stringify({ workspaceDir: "nowhere", memoryDir: "memory", endpoints: { anthropic: fake.baseUrl } }));
-      const result = await runCli(["run", "--config", config], { input: "hi\n", env: { ANTHROPIC_API_KEY: KEY } });
+      const result = await runCliInProcess(["run", "--config", config], { input: "hi\n", env: { ANTHROPIC_API_KEY: KEY } });
       assert.equal(result.code, 2);
       assert.match(result.stderr, /workspaceDir: .*nowhere: cannot read the workspace folder \(ENOENT\)/);
     });

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CLI, cleanEnv, runCli } from "../helpers/cli.ts";
+import { CLI, cleanEnv, runCliInProcess } from "../helpers/cli.ts";
 import { DAY, FakeClock, HOUR, type GithubFake } from "../fakes/github/server.ts";
 import { APP_ID, appFake, appKeys, INSTALLATION_ID } from "./helpers.ts";
 import { tempDir } from "./harness.ts";
@@ -104,7 +104,7 @@ describe("the agent with GitHub configured", () => {
   });
 
   it("`github digest --once --json --now` prints one JSON line per flagged item and claims nothing", async () => {
-    const result = await runCli(["github", "digest", "--once", "--json", "--now", new Date(fake.clock.now()).toISOString(), "--config", config]);
+    const result = await runCliInProcess(["github", "digest", "--once", "--json", "--now", new Date(fake.clock.now()).toISOString(), "--config", config]);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(new Set(lines.map((l) => `${String(l.repo)}#${String(l.number)}`)), expected);
@@ -114,7 +114,7 @@ describe("the agent with GitHub configured", () => {
     }
     assert.deepEqual(await readdir(path.join(dir, "memory", "claims")).catch(() => []), [], "nothing was claimed, so nothing counts as posted");
     // --now moves the rules' clock: a day earlier, the issues opened 3 days ago are only 2 days old, still flagged; 2 days earlier they are not.
-    const earlier = await runCli(["github", "digest", "--once", "--json", "--now", new Date(fake.clock.now() - 2 * DAY).toISOString(), "--config", config]);
+    const earlier = await runCliInProcess(["github", "digest", "--once", "--json", "--now", new Date(fake.clock.now() - 2 * DAY).toISOString(), "--config", config]);
     assert.equal(earlier.code, 0, earlier.stderr);
     assert.ok(earlier.stdout.trim().split("\n").length < lines.length);
   });
@@ -152,7 +152,7 @@ describe("the agent with GitHub configured", () => {
   });
 
   it("`github token` prints an installation token on stdout and nowhere else", async () => {
-    const result = await runCli(["github", "token", "--config", config]);
+    const result = await runCliInProcess(["github", "token", "--config", config]);
     assert.equal(result.code, 0, result.stderr);
     const token = result.stdout.trim();
     assert.match(token, /^ghs_/);
@@ -163,7 +163,7 @@ describe("the agent with GitHub configured", () => {
   it("`github token` with no credentials says what to set", async () => {
     const bare = path.join(dir, "bare.json");
     await writeFile(bare, JSON.stringify({ secretsFromEnv: false, memoryDir: "memory" }));
-    const result = await runCli(["github", "token", "--config", bare]);
+    const result = await runCliInProcess(["github", "token", "--config", bare]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /githubApp.*github\.tokenFile/);
   });
