@@ -1,16 +1,16 @@
-// `clawdinator code`: the real entry, one task from the terminal against the local Responses fake
+// `clawdinator code` (its command line, in this process): one task from the terminal against the local Responses fake
 // and the real sandbox, printing what it would post; and a clear "not configured" without a key.
 import assert from "node:assert/strict";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 import { reply, startOpenAIFake } from "../fakes/openai/server.ts";
 
 describe("clawdinator code", () => {
   it("says clearly that coding is not configured when there is no OpenAI key, and calls nothing", async () => {
     await withTempDir(async (dir) => {
-      const result = await runCli(["code", "add a test", "--repo", "self"], { cwd: dir });
+      const result = await runCliInProcess(["code", "add a test", "--repo", "self"], { cwd: dir });
       assert.equal(result.code, 2);
       assert.match(result.stderr, /coding is not configured: no OpenAI API key; set "openaiApiKeyFile" in the config \(or OPENAI_API_KEY for a local run\)/);
       assert.equal(result.stdout, "");
@@ -35,7 +35,7 @@ describe("clawdinator code", () => {
           reply.call("run_command", { command: "sh test.sh" }),
           reply.text("Added test.sh; it passes."),
         );
-        const result = await runCli(["code", "add a test for add.sh", "--repo", "./seed", "--config", "config.json"], {
+        const result = await runCliInProcess(["code", "add a test for add.sh", "--repo", "./seed", "--config", "config.json"], {
           cwd: dir,
           env: { OPENAI_API_KEY: "sk-cli-test" },
           timeoutMs: 120_000,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
-// One round trip goes through the real process; the rest run the same command line in process.
+// One round trip (write, then read) goes through the real process; the rest run the same command
+// line in process.
 import { runCli as runCliSpawned, runCliInProcess as runCli, withTempDir } from "../helpers/cli.ts";
 
 describe("clawdinator memory (the real CLI)", () => {
@@ -11,20 +12,20 @@ describe("clawdinator memory (the real CLI)", () => {
       const at = ["--root", root];
       let r = await runCliSpawned(["memory", "write", "ops.md", ...at], { input: "# Ops\n" });
       assert.equal(r.code, 0, r.stderr);
-      r = await runCliSpawned(["memory", "append", "ops.md", ...at], { input: "- deploy green" });
+      r = await runCli(["memory", "append", "ops.md", ...at], { input: "- deploy green" });
       assert.equal(r.code, 0, r.stderr);
-      r = await runCliSpawned(["memory", "append", "daily/2026-11-24.md", ...at], { input: "- 14:05Z CLAWDINATOR-1: hello\n" });
+      r = await runCli(["memory", "append", "daily/2026-11-24.md", ...at], { input: "- 14:05Z CLAWDINATOR-1: hello\n" });
       assert.equal(r.code, 0, r.stderr);
       r = await runCliSpawned(["memory", "read", "ops.md", ...at]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, "# Ops\n- deploy green\n");
-      r = await runCliSpawned(["memory", "ls", ...at]);
+      r = await runCli(["memory", "ls", ...at]);
       assert.equal(r.stdout, "daily/2026-11-24.md\nops.md\n");
-      r = await runCliSpawned(["memory", "ls", "daily", ...at]);
+      r = await runCli(["memory", "ls", "daily", ...at]);
       assert.equal(r.stdout, "daily/2026-11-24.md\n");
 
       // The edit command sees the content on stdin and its stdout replaces it; options after -- are its own.
-      r = await runCliSpawned(["memory", "edit", "ops.md", ...at, "--", "sed", "-e", "s/green/GREEN/", "--posix"]);
+      r = await runCli(["memory", "edit", "ops.md", ...at, "--", "sed", "-e", "s/green/GREEN/", "--posix"]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await readFile(path.join(root, "ops.md"), "utf8"), "# Ops\n- deploy GREEN\n");
     });

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { MemoryPathError, type MemoryErrorCode } from "../../agent/memory/errors.ts";
 import { checkMemoryPath } from "../../agent/memory/paths.ts";
 import { openMemoryStore } from "../../agent/memory/store.ts";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 
 function refused(code: MemoryErrorCode, message: RegExp) {
   return (e: unknown): boolean => {
@@ -96,7 +96,7 @@ describe("memory names, through the CLI", () => {
         [`${"a/".repeat(2_498)}x.md`, /…" \(5000 characters\).*\[MEMORY_PATH_TOO_LONG\]/],
       ];
       for (const [name, message] of cases) {
-        const r = await runCli(["memory", "write", name, "--root", root], { input: "x" });
+        const r = await runCliInProcess(["memory", "write", name, "--root", root], { input: "x" });
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, message);
         assert.ok(r.stderr.length < 600, `stderr of ${r.stderr.length} characters`);
