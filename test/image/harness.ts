@@ -1,5 +1,6 @@
 // Shared set-up for the image pipeline tests: s3rver (S3), the EC2/EBS fake, and a fake `nix`.
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomFillSync } from "node:crypto";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,9 +18,14 @@ process.env.AWS_ACCESS_KEY_ID = "S3RVER";
 process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
 delete process.env.AWS_PROFILE;
 
+/** The image a world's nix builds unless a test asks for another size: small, since it is written up front. */
+const DEFAULT_IMAGE = { sizeMiB: 8, dataMiB: 4 } as const;
+
 export interface FakeNixOptions {
   readonly seed: string;
+  /** The raw image's size. @default 8 */
   readonly sizeMiB?: number;
+  /** How much of it holds data, in four runs. @default 4 */
   readonly dataMiB?: number;
   readonly failBuild?: boolean;
 }
@@ -33,7 +39,47 @@ export interface FakeNix {
   configure(options: FakeNixOptions): Promise<void>;
 }
 
-/** A `nix` double for one test: a wrapper script that sets the double's environment. */
+/** 32 characters of Nix's base32 alphabet (no e, o, u, t), derived from the text: a plausible store hash. */
+function storeHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32).replaceAll("f", "g").replaceAll("e", "f");
+}
+
+/** A shell word that stays one literal word whatever the text holds. */
+const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+
+/**
+ * What `nix build` of the fake would produce, written here rather than by the script: a sparse raw
+ * image of `sizeMiB` with random data in four runs spread over the disk (like a partition table,
+ * boot files, store, tail), and nixpkgs' `nix-support/image-info.json` naming it. Written once per
+ * output, like a store path.
+ */
+async function writeBuildOutput(out: string, sizeMiB: number, dataMiB: number): Promise<void> {
+  const imagePath = path.join(out, "nixos.raw");
+  if (await stat(imagePath).then(() => true, () => false)) return;
+  await mkdir(path.join(out, "nix-support"), { recursive: true });
+  const MiB = 2 ** 20;
+  const runMiB = Math.floor(dataMiB / 4);
+  const file = await open(imagePath, "w");
+  try {
+    await file.truncate(sizeMiB * MiB);
+    // One buffer refilled per run: fresh pages cost more CPU here than the random bytes.
+    const run = Buffer.allocUnsafe(runMiB * MiB);
+    for (let slot = 0; slot < 4 && runMiB > 0; slot++) {
+      randomFillSync(run);
+      await file.write(run, 0, run.length, Math.floor((slot * (sizeMiB - runMiB)) / 3) * MiB);
+    }
+  } finally {
+    await file.close();
+  }
+  const info = { label: "25.11", system: "x86_64-linux", boot_mode: "uefi", disks: { root: { file: imagePath } } };
+  await writeFile(path.join(out, "nix-support", "image-info.json"), `${JSON.stringify(info)}\n`);
+}
+
+/**
+ * A `nix` double for one test: a wrapper script holding the settings that sources fake-nix.sh. The
+ * store hashes and the build output are made here, in this process, so an eval or a build is one
+ * `sh` running builtins: the script used to spawn ~17 tools per invocation (~0.3 s of CPU).
+ */
 export async function makeFakeNix(directory: string, options: FakeNixOptions): Promise<FakeNix> {
   const store = path.join(directory, "store");
   const log = path.join(directory, "nix.log");
@@ -41,17 +87,20 @@ export async function makeFakeNix(directory: string, options: FakeNixOptions): P
   await mkdir(store, { recursive: true });
   await writeFile(log, "");
   const configure = async (settings: FakeNixOptions): Promise<void> => {
-    const env = {
-      FAKE_NIX_STORE: store,
+    const imageHash = storeHash(`image-${settings.seed}`);
+    const out = path.join(store, `${imageHash}-nixos-amazon-image`);
+    // A failing build leaves no output behind.
+    if (!settings.failBuild) await writeBuildOutput(out, settings.sizeMiB ?? DEFAULT_IMAGE.sizeMiB, settings.dataMiB ?? DEFAULT_IMAGE.dataMiB);
+    const variables = {
       FAKE_NIX_LOG: log,
-      FAKE_NIX_SEED: settings.seed,
-      FAKE_NIX_SIZE_MIB: String(settings.sizeMiB ?? 256),
-      FAKE_NIX_DATA_MIB: String(settings.dataMiB ?? 16),
+      FAKE_NIX_HASH: imageHash,
+      FAKE_NIX_IMAGE: `/nix/store/${imageHash}-nixos-amazon-image-25.11-x86_64-linux`,
+      FAKE_NIX_TOPLEVEL: `/nix/store/${storeHash(`toplevel-${settings.seed}`)}-nixos-system-clawdinator-25.11`,
+      FAKE_NIX_OUT: out,
       FAKE_NIX_FAIL: settings.failBuild ? "1" : "0",
     };
-    const exports = Object.entries(env).map(([key, value]) => `export ${key}='${value}'`);
-    await writeFile(binary, ["#!/bin/sh", ...exports, `exec '${FAKE_NIX_SCRIPT}' "$@"`, ""].join("\n"));
-    await chmod(binary, 0o755);
+    const assignments = Object.entries(variables).map(([key, value]) => `${key}=${shellQuote(value)}`);
+    await writeFile(binary, ["#!/bin/sh", ...assignments, `. ${shellQuote(FAKE_NIX_SCRIPT)}`, ""].join("\n"), { mode: 0o755 });
   };
   await configure(options);
   return {
@@ -90,7 +139,7 @@ export async function startWorld(options: { seed?: string; importDurationMs?: nu
   const dir = await mkdtemp(path.join(tmpdir(), "nixos-ami-test-"));
   const s3 = await startS3(path.join(dir, "s3"), [BUCKET]);
   const ec2 = await startEc2Fake({ s3Endpoint: s3.endpoint, importDurationMs: options.importDurationMs ?? 300, region: REGION });
-  const nix = await makeFakeNix(dir, { seed: options.seed ?? "first", sizeMiB: options.sizeMiB ?? 256, dataMiB: options.dataMiB ?? 16 });
+  const nix = await makeFakeNix(dir, { seed: options.seed ?? "first", sizeMiB: options.sizeMiB, dataMiB: options.dataMiB });
   return {
     dir,
     s3,
