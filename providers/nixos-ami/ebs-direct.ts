@@ -112,7 +112,7 @@ async function reuseOrClear(ec2: EC2Client, identity: string, report: Reporter):
 }
 
 /**
- * One sequential pass over the file (8 MiB reads, the whole-image SHA-256 computed on the way);
+ * One sequential pass over the file (reads of up to 8 MiB, the whole-image SHA-256 computed on the way);
  * non-zero blocks go to at most `workers` concurrent PutSnapshotBlock requests.
  */
 async function writeBlocks(
@@ -129,19 +129,23 @@ async function writeBlocks(
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   try {
-    for (let offset = 0; offset < request.sizeBytes && failure === undefined; offset += READ_SIZE) {
+    // One read buffer for the whole pass, no bigger than the image: most of a sparse image is
+    // zeros, so only the blocks that are sent get memory of their own (a copy, since they may still
+    // be in flight after the next read). A fresh 8 MiB buffer per read cost more than the copies.
+    const chunk = Buffer.allocUnsafe(Math.min(READ_SIZE, Math.max(BLOCK_SIZE, Math.ceil(request.sizeBytes / BLOCK_SIZE) * BLOCK_SIZE)));
+    for (let offset = 0; offset < request.sizeBytes && failure === undefined; offset += chunk.length) {
       signal?.throwIfAborted();
-      // A fresh buffer per read: blocks are sent as views into it, maybe after the next read.
-      const chunk = Buffer.allocUnsafe(READ_SIZE);
-      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, offset);
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, offset);
       whole.update(chunk.subarray(0, bytesRead));
-      chunk.fill(0, bytesRead); // EBS takes whole blocks: the last one is padded with zeros.
+      // EBS takes whole blocks: the last one is padded with zeros (not the rest of the buffer).
+      chunk.fill(0, bytesRead, Math.ceil(bytesRead / BLOCK_SIZE) * BLOCK_SIZE);
       for (let start = 0; start < bytesRead; start += BLOCK_SIZE) {
-        const block = chunk.subarray(start, start + BLOCK_SIZE);
-        if (block.equals(ZERO_BLOCK)) continue;
+        const view = chunk.subarray(start, start + BLOCK_SIZE);
+        if (view.equals(ZERO_BLOCK)) continue;
         const index = (offset + start) / BLOCK_SIZE;
         while (inFlight.size >= request.workers) await Promise.race(inFlight);
         if (failure !== undefined) break;
+        const block = Buffer.from(view);
         const digest = createHash("sha256").update(block).digest();
         const progress = Math.floor((index / totalBlocks) * 100);
         const task: Promise<void> = putBlockWithRetry(ebs, snapshotId, index, block, digest, progress, request, signal)
