@@ -225,7 +225,8 @@ function putSnapshotBlock(request: EbsRequest, context: EbsContext): EbsResponse
   if (header("x-amz-checksum") !== checksum) {
     throw invalid(`The x-amz-Checksum ${String(header("x-amz-checksum"))} does not match the SHA-256 of the block data (${checksum})`, "INVALID_BLOCK");
   }
-  snapshot.ebs.blocks.set(blockIndex, Buffer.from(body));
+  // The body is this request's own buffer (readBody concatenates into a new one): no copy needed.
+  snapshot.ebs.blocks.set(blockIndex, body);
   snapshot.ebs.digests.set(blockIndex, digest);
   return { status: 201, headers: { "x-amz-Checksum": checksum, "x-amz-Checksum-Algorithm": "SHA256" }, body: {} };
 }
