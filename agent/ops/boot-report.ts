@@ -7,7 +7,7 @@ import type { BootAws } from "../boot/aws.ts";
 import { parseUserData } from "../boot/contract.ts";
 import type { BootSettings } from "../boot/settings.ts";
 import { StatusReporter } from "./status.ts";
-import { openS3Store, type ObjectStore } from "./store.ts";
+import { openS3Store, type ObjectStore, type S3StoreOptions } from "./store.ts";
 
 export type BootOutcome = { readonly result: "success" } | { readonly result: "failed"; readonly error: unknown };
 
@@ -19,6 +19,8 @@ export interface BootReportInput {
   readonly log: Logger;
   /** Tests pass s3rver's store; unset: the bucket named in the user data, through the SDK. */
   readonly store?: ObjectStore;
+  /** For that bucket; unset: the SDK's default chain (the instance role). */
+  readonly credentials?: S3StoreOptions["credentials"];
   readonly now?: () => Date;
 }
 
@@ -36,7 +38,12 @@ export async function reportBoot(input: BootReportInput): Promise<void> {
     const identity = await aws.identity?.().catch(() => undefined);
     if (!store) {
       const region = settings.region ?? (await aws.region());
-      store = await openS3Store({ bucket: location.bucket, region, ...(settings.endpoints.s3 ? { endpoint: settings.endpoints.s3 } : {}) });
+      store = await openS3Store({
+        bucket: location.bucket,
+        region,
+        ...(settings.endpoints.s3 ? { endpoint: settings.endpoints.s3 } : {}),
+        ...(input.credentials ? { credentials: input.credentials } : {}),
+      });
     }
     const reporter = new StatusReporter({ instance: location.instance, agentVersion: input.version, factsDir: statusDirOf(settings), store, secrets: [], now });
     const { outcome } = input;

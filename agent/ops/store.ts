@@ -20,7 +20,7 @@ export interface S3StoreOptions {
   /** Another endpoint (an emulator, another partition); path-style addressing then. */
   readonly endpoint?: string;
   /** Unset: the SDK's default chain (the instance role on EC2). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
 export async function openS3Store(options: S3StoreOptions): Promise<ObjectStore> {

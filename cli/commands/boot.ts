@@ -1,6 +1,7 @@
 import { loadBootSettings } from "../../agent/boot/settings.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { createLogger, logFormatFor, ScrubbingSink } from "../../agent/log.ts";
+import { credentialsFrom } from "../aws.ts";
 import { parseCommandLine, type CliCommand } from "../io.ts";
 
 /** Where the NixOS module writes the boot settings. */
@@ -23,16 +24,19 @@ export const command: CliCommand = {
       import("../../agent/boot/boot.ts"),
       import("../../agent/ops/boot-report.ts"),
     ]);
-    const aws = await openBootAws(settings);
+    // On an instance the environment has no keys: the SDK's chain, the instance role through IMDS.
+    const credentials = credentialsFrom(io.env);
+    const withCredentials = credentials ? { credentials } : {};
+    const aws = await openBootAws(settings, withCredentials);
     let result;
     try {
       result = await runBoot(settings, { aws, log });
     } catch (error) {
       // The health report says why (status/<instance>.json); then systemd retries the unit.
-      await reportBoot({ aws, settings, outcome: { result: "failed", error }, version: packageJson.version, log });
+      await reportBoot({ aws, settings, outcome: { result: "failed", error }, version: packageJson.version, log, ...withCredentials });
       throw error;
     }
-    await reportBoot({ aws, settings, outcome: { result: "success" }, version: packageJson.version, log });
+    await reportBoot({ aws, settings, outcome: { result: "success" }, version: packageJson.version, log, ...withCredentials });
     io.stdout.write(
       `${result.instance}: ${result.secrets.length} secret(s) in place, config ${result.configFile}, ` +
         `${result.changed.length === 0 ? "nothing changed" : `${result.changed.length} change(s)`}${result.mounted ? ", hive mind mounted" : ""}\n`,

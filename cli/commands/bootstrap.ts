@@ -9,6 +9,7 @@ import { readBundleSettings, StackConfigError } from "../../infra/config.ts";
 import { FLEET_NAME } from "../../infra/invariants.ts";
 import { INSTANCE_NAME, stackNameOf } from "../../infra/stacks.ts";
 import { COMMON_HELP, parseCommandLine, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { credentialsFrom, endpointFrom } from "../aws.ts";
 import { checkRegion } from "../region.ts";
 import yaml from "js-yaml";
 
@@ -29,7 +30,8 @@ every object back to check its SHA-256.
   --stack-file FILE     stack config to read secrets/repos/agent from (default: Pulumi.clawdinator-<n>.yaml)
   --secrets-dir DIR     folder of <name>.age files (default: the stack's clawdinators:secretsDir)
   --region REGION       AWS region (default: the stack's aws:region, then AWS_REGION)
-  --endpoint-url URL    S3 endpoint (an emulator, another partition)
+  --endpoint-url URL    S3 endpoint (an emulator, another partition; default: AWS_ENDPOINT_URL_S3,
+                        then AWS_ENDPOINT_URL)
   --dry-run             list what would be uploaded, upload nothing`;
 
 export const OPTIONS = {
@@ -111,8 +113,9 @@ async function upload(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { S3Client, PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
-  const endpoint = options.get("endpoint-url");
-  const s3 = new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+  const endpoint = options.get("endpoint-url") ?? endpointFrom(io.env, "s3");
+  const credentials = credentialsFrom(io.env);
+  const s3 = new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}), ...(credentials ? { credentials } : {}) });
   try {
     // In plan order: the manifest last, so a reader never sees a manifest listing missing objects.
     for (const o of objects) {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fleetStatus, formatFleetTable, HealthGateError, waitHealthy } from "../../agent/ops/health.ts";
 import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
 import { INSTANCE_NAME } from "../../agent/config/schema.ts";
+import { credentialsFrom, endpointFrom } from "../aws.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
 
 const HELP = `usage: clawdinator fleet <action> [options]
@@ -19,7 +20,7 @@ Where the reports are (status, wait-healthy):
   --bucket NAME         the bootstrap bucket (or CLAWDINATOR_STATUS_BUCKET, or --outputs)
   --outputs FILE        the fleet's \`pulumi stack output --json\` (bootstrapBucket, region)
   --region REGION       AWS region (default: AWS_REGION)
-  --endpoint-url URL    S3 endpoint (an emulator)
+  --endpoint-url URL    S3 endpoint (an emulator; default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL)
   --stale-after 3m      a heartbeat older than this is unhealthy
   --project DIR         where Pulumi.clawdinator-<n>.yaml files name the instances expected to report (default: .)
 
@@ -131,8 +132,9 @@ async function openStore(options: ReadonlyMap<string, string>, io: CliIo): Promi
   if (!bucket) throw new UsageError("which bucket? pass --bucket (the fleet's bootstrapBucket: pulumi stack output bootstrapBucket --stack fleet) or --outputs FILE");
   const region = options.get("region") ?? fromOutputs("region") ?? io.env.AWS_REGION;
   if (!region) throw new UsageError("no region: pass --region or set AWS_REGION");
-  const endpoint = options.get("endpoint-url") ?? io.env.AWS_ENDPOINT_URL_S3;
-  return openS3Store({ bucket, region, ...(endpoint ? { endpoint } : {}) });
+  const endpoint = options.get("endpoint-url") ?? endpointFrom(io.env, "s3");
+  const credentials = credentialsFrom(io.env);
+  return openS3Store({ bucket, region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
 }
 
 /** Instances with a stack file in the project: each is expected to report, and is unhealthy until it does. */
