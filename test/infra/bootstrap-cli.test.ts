@@ -1,6 +1,7 @@
-// `clawdinator bootstrap upload` through the real CLI entry, against s3rver (a real S3 emulator)
-// with the real AWS SDK: it uploads byte for byte what `pulumi up` declares for the same stack,
-// manifest last, and refuses missing or plain-text secrets before uploading anything.
+// `clawdinator bootstrap upload` through the CLI's command line (in this process, with credentials
+// from the environment it is given), against s3rver (a real S3 emulator) with the real AWS SDK: it
+// uploads byte for byte what `pulumi up` declares for the same stack, manifest last, and refuses
+// missing or plain-text secrets before uploading anything.
 import assert from "node:assert/strict";
 import { cp, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -9,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 import { FIXTURE_SECRETS_DIR, fleetConfig, instanceConfig, REGION, runStack, type StackRun } from "./harness.ts";
 
 interface S3rverInstance {
@@ -74,7 +75,7 @@ async function stored(prefix: string): Promise<Map<string, Buffer>> {
 }
 
 const upload = (dir: string, instance: string, extra: string[] = []) =>
-  runCli(["bootstrap", "upload", "--instance", instance, "--outputs", "outputs.json", "--endpoint-url", endpoint, ...extra], { cwd: dir, env: CREDENTIALS });
+  runCliInProcess(["bootstrap", "upload", "--instance", instance, "--outputs", "outputs.json", "--endpoint-url", endpoint, ...extra], { cwd: dir, env: CREDENTIALS });
 
 describe("clawdinator bootstrap upload", () => {
   it("uploads byte for byte what pulumi up declares for the same stack, manifest last, and verifies it", async () => {
@@ -146,14 +147,14 @@ describe("clawdinator bootstrap upload", () => {
   it("says what is missing: a bad instance name, no outputs, a bad stack file", async () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-7", { "clawdinators:agent": { logLevel: "loud" } });
-      const badName = await runCli(["bootstrap", "upload", "--instance", "clawdinator-7"], { cwd: dir, env: CREDENTIALS });
+      const badName = await runCliInProcess(["bootstrap", "upload", "--instance", "clawdinator-7"], { cwd: dir, env: CREDENTIALS });
       assert.equal(badName.code, 2);
       assert.match(badName.stderr, /--instance must be CLAWDINATOR-<n>/);
       const badConfig = await upload(dir, "CLAWDINATOR-7");
       assert.equal(badConfig.code, 2);
       assert.match(badConfig.stderr, /clawdinators:agent\.logLevel/);
       await project(dir, "CLAWDINATOR-8");
-      const noOutputs = await runCli(["bootstrap", "upload", "--instance", "CLAWDINATOR-8"], { cwd: dir, env: CREDENTIALS });
+      const noOutputs = await runCliInProcess(["bootstrap", "upload", "--instance", "CLAWDINATOR-8"], { cwd: dir, env: CREDENTIALS });
       assert.equal(noOutputs.code, 2);
       assert.match(noOutputs.stderr, /--bucket is needed \(or --outputs with "bootstrapBucket"\)/);
       // The parameter's name holds the fleet's, which only the stacks know: never guessed, never another instance's.

@@ -1,6 +1,7 @@
 // Health reports against s3rver with the real AWS SDK: what the status writer publishes (and that
-// no configured secret value ever reaches it), `clawdinator fleet status` through the real CLI
-// entry, and the deploy gate's `wait-healthy` (in time, stale, previous boot, timeout).
+// no configured secret value ever reaches it), `clawdinator fleet status` through the CLI's command
+// line (in this process, with credentials and endpoint from the environment it is given), and the
+// deploy gate's `wait-healthy` (in time, stale, previous boot, timeout).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -11,7 +12,7 @@ import { HealthGateError, waitHealthy } from "../../agent/ops/health.ts";
 import { errorClassOf, StatusReporter, statusKey, type HostFacts, type StatusDocument } from "../../agent/ops/status.ts";
 import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
 import { statusKey as infraStatusKey } from "../../infra/bundle.ts";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 
 const BUCKET = "clawdinator-bootstrap-status";
@@ -160,7 +161,7 @@ describe("clawdinator fleet status", () => {
       // CLAWDINATOR-3 has a stack here but never reported.
       await writeFile(path.join(dir, "Pulumi.clawdinator-3.yaml"), "config: {}\n");
       const env = { ...s3.env };
-      const table = await runCli(["fleet", "status", "--bucket", FLEET_BUCKET, "--endpoint-url", s3.endpoint], { cwd: dir, env });
+      const table = await runCliInProcess(["fleet", "status", "--bucket", FLEET_BUCKET, "--endpoint-url", s3.endpoint], { cwd: dir, env });
       assert.equal(table.code, 1, table.stderr);
       const lines = table.stdout.split("\n");
       assert.match(lines[0] ?? "", /^INSTANCE\s+IMAGE\s+REVISION\s+HEALTHY\s+HEARTBEAT\s+LAST ERROR$/);
@@ -171,7 +172,7 @@ describe("clawdinator fleet status", () => {
       assert.match(table.stdout, /└ no status object: the instance never reported/);
       assert.match(table.stdout, /2 of 3 UNHEALTHY/);
 
-      const json = await runCli(["fleet", "status", "--json", "--bucket", FLEET_BUCKET, "--endpoint-url", s3.endpoint], { cwd: dir, env });
+      const json = await runCliInProcess(["fleet", "status", "--json", "--bucket", FLEET_BUCKET, "--endpoint-url", s3.endpoint], { cwd: dir, env });
       const data = JSON.parse(json.stdout) as { healthy: boolean; instances: Array<{ instance: string; healthy: boolean; reason: string | null; heartbeatAgeSeconds: number | null }> };
       assert.equal(data.healthy, false);
       const byName = new Map(data.instances.map((i) => [i.instance, i]));
@@ -183,7 +184,7 @@ describe("clawdinator fleet status", () => {
   });
 
   it("without a bucket says where to find it", async () => {
-    const result = await runCli(["fleet", "status"], { env: { AWS_REGION: REGION } });
+    const result = await runCliInProcess(["fleet", "status"], { env: { AWS_REGION: REGION } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /pass --bucket .*pulumi stack output bootstrapBucket --stack fleet/);
   });
@@ -266,14 +267,14 @@ describe("fleet wait-healthy (the deploy gate)", () => {
       await healthyInstance(path.join(dir, "a"), "CLAWDINATOR-11", now, host({ bootedAt: new Date(now.getTime() - 60_000).toISOString() }));
       const env = { ...s3.env };
       const base = ["--bucket", BUCKET, "--endpoint-url", s3.endpoint, "--timeout", "0"];
-      const ok = await runCli(["fleet", "wait-healthy", "CLAWDINATOR-11", "--boot-after", new Date(now.getTime() - 120_000).toISOString(), ...base], { env });
+      const ok = await runCliInProcess(["fleet", "wait-healthy", "CLAWDINATOR-11", "--boot-after", new Date(now.getTime() - 120_000).toISOString(), ...base], { env });
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, /^CLAWDINATOR-11 healthy: i-0123456789abcdef0 on ami-0123456789abcdef0/);
-      const missing = await runCli(["fleet", "wait-healthy", "CLAWDINATOR-12", "--boot-after", now.toISOString(), ...base], { env });
+      const missing = await runCliInProcess(["fleet", "wait-healthy", "CLAWDINATOR-12", "--boot-after", now.toISOString(), ...base], { env });
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /CLAWDINATOR-12 did not report healthy within 0s: no status object/);
       await mkdir(path.join(dir, "b"));
-      const bad = await runCli(["fleet", "wait-healthy", "clawdinator-1", ...base], { env });
+      const bad = await runCliInProcess(["fleet", "wait-healthy", "clawdinator-1", ...base], { env });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /name one instance: clawdinator fleet wait-healthy CLAWDINATOR-<n>/);
     });
