@@ -5,13 +5,14 @@
 // file is written: a bad number, an existing stack without --replace, a missing or undeployed fleet
 // stack, a missing identity, defaults the instance schema rejects, a missing secret file.
 import { spawn as spawnProcess } from "node:child_process";
-import { access, readFile, writeFile } from "node:fs/promises";
+import { constants, access, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import yaml from "js-yaml";
 import { BundleError, planBundle } from "../../infra/bundle.ts";
 import { readStackConfig, StackConfigError, type InstanceConfig } from "../../infra/config.ts";
 import { parseStackName } from "../../infra/stacks.ts";
 import { parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 
 const INSTANCE_NUMBER = /^[1-9][0-9]{0,3}$/;
 
@@ -106,8 +107,14 @@ async function spawn(args: readonly string[], io: CliIo): Promise<number> {
   const ageIdentityFile = options.get("age-identity");
   const plan = await planSpawn(positional[0], { project, replace, ...(ageIdentityFile ? { ageIdentityFile } : {}) });
 
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-  const workspace = await LocalWorkspace.create({ workDir: project });
+  const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation/index.js");
+  const pulumi = await findPulumi(io.env);
+  // Every pulumi call gets the command's environment (PATH, credentials, passphrase), laid by the
+  // Automation API over this process's.
+  const envVars = Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const pulumiCommand = await pulumiCommandFor(pulumi, io.env);
+  // One workspace for every call: another would ask pulumi's version again.
+  const workspace = await LocalWorkspace.create({ workDir: project, envVars, ...(pulumiCommand ? { pulumiCommand } : {}) });
   const stacks = (await workspace.listStacks()).map((s) => s.name.split("/").at(-1));
   if (!replace && stacks.includes(plan.stack)) {
     throw new UsageError(`stack ${plan.stack} already exists: deploy it with pulumi up --stack ${plan.stack}, or pass --replace`);
@@ -122,8 +129,8 @@ async function spawn(args: readonly string[], io: CliIo): Promise<number> {
 
   await writeFile(plan.stackFile, plan.text, { mode: 0o644 });
   io.stdout.write(`wrote ${path.relative(io.cwd, plan.stackFile) || plan.stackFile}\n`);
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: plan.stack, workDir: project });
-  await setSecretConfig(project, plan.stack, "clawdinators:ageIdentity", plan.ageIdentity);
+  const stack = await Stack.createOrSelect(plan.stack, workspace);
+  await setSecretConfig({ pulumi, project, env: io.env }, plan.stack, "clawdinators:ageIdentity", plan.ageIdentity);
   const policyPack = path.join(project, "infra/policy");
   const result = await stack.up({
     onOutput: (out) => io.stdout.write(out),
@@ -140,8 +147,12 @@ async function spawn(args: readonly string[], io: CliIo): Promise<number> {
  * terminal. The Automation API's setConfig passes the value as an argument, where every user of the
  * machine can read it in the process list for as long as pulumi runs.
  */
-async function setSecretConfig(project: string, stack: string, key: string, value: string): Promise<void> {
-  const child = spawnProcess("pulumi", ["config", "set", key, "--secret", "--stack", stack, "--non-interactive"], { cwd: project, stdio: ["pipe", "ignore", "pipe"] });
+async function setSecretConfig(where: { pulumi: string; project: string; env: NodeJS.ProcessEnv }, stack: string, key: string, value: string): Promise<void> {
+  const child = spawnProcess(where.pulumi, ["config", "set", key, "--secret", "--stack", stack, "--non-interactive"], {
+    cwd: where.project,
+    env: where.env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   child.stdin.end(value);
@@ -150,6 +161,31 @@ async function setSecretConfig(project: string, stack: string, key: string, valu
     child.on("close", resolve);
   });
   if (code !== 0) throw new Error(`pulumi config set ${key} --secret --stack ${stack} failed (exit ${code}): ${stderr.trim() || "no message"}`);
+}
+
+/** The `pulumi` the command's PATH finds (the Automation API would look on this process's PATH). */
+async function findPulumi(env: NodeJS.ProcessEnv): Promise<string> {
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (dir === "") continue;
+    const candidate = path.join(dir, "pulumi");
+    const executable = await access(candidate, constants.X_OK).then(
+      async () => (await stat(candidate)).isFile(),
+      () => false,
+    );
+    if (executable) return candidate;
+  }
+  throw new Error("no pulumi on PATH: install the Pulumi CLI (https://www.pulumi.com/docs/install/) and rerun");
+}
+
+/**
+ * The Automation API's handle on that `pulumi`. It takes an installation root and runs
+ * root/bin/pulumi, so one outside a bin folder is left to the API's own search (this process's
+ * PATH, the same one unless the command was given another environment).
+ */
+async function pulumiCommandFor(pulumi: string, env: NodeJS.ProcessEnv): Promise<PulumiCommand | undefined> {
+  if (path.basename(path.dirname(pulumi)) !== "bin") return undefined;
+  const { PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
+  return PulumiCommand.get({ root: path.dirname(path.dirname(pulumi)), skipVersionCheck: Boolean(env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK) });
 }
 
 async function readStackFile(file: string, missing: string): Promise<Record<string, unknown>> {

@@ -1,44 +1,38 @@
-// `clawdinator fleet spawn <n>` through the real CLI entry and the real Automation API, with a
-// stand-in `pulumi` first on PATH that records every call: the stack file written from the fleet's
-// defaults, the identity stored as a secret, `pulumi up` with progress on the terminal; and every
-// refusal (bad number, existing stack, missing fleet) writing no file.
+// `clawdinator fleet spawn <n>` through the CLI's command line (in this process, with the
+// environment it is given) and the real Automation API, with a stand-in `pulumi` first on that
+// environment's PATH that records every call: the stack file written from the fleet's defaults, the
+// identity stored as a secret, `pulumi up` with progress on the terminal; and every refusal (bad
+// number, existing stack, missing fleet) writing no file.
 import assert from "node:assert/strict";
-import { chmod, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import yaml from "js-yaml";
-import { runCli, runCliInProcess, withTempDir, type Finished } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir, type Finished } from "../helpers/cli.ts";
 import { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY } from "../infra/harness.ts";
-
-const STANDIN = path.join(import.meta.dirname, "fixtures/pulumi-standin.ts");
-
-interface Call {
-  readonly args: string[];
-  readonly cwd: string;
-  /** What `config set` read on stdin, when its value came that way. */
-  readonly stdin?: string;
-}
+import { startPulumiStandIn, type PulumiCall as Call, type PulumiStandIn } from "./fixtures/pulumi-standin.ts";
 
 interface Project {
   readonly dir: string;
   spawn(args: readonly string[]): Promise<Finished>;
-  /** The same command line in this process, for refusals that come before any pulumi call. */
-  refuse(args: readonly string[]): Promise<Finished>;
   calls(): Promise<Call[]>;
   stackFiles(): Promise<string[]>;
 }
 
+/** Stand-ins of the running test, stopped after it. */
+const standIns: PulumiStandIn[] = [];
+afterEach(async () => {
+  await Promise.all(standIns.splice(0).map((standIn) => standIn.close()));
+});
+
 async function project(dir: string, options: { stacks?: string[]; fleetOutputs?: Record<string, unknown>; fleetFile?: boolean } = {}): Promise<Project> {
-  const bin = path.join(dir, "bin");
   const work = path.join(dir, "project");
-  await mkdir(bin);
   await mkdir(work);
-  await writeFile(path.join(bin, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${STANDIN}" "$@"\n`);
-  await chmod(path.join(bin, "pulumi"), 0o755);
-  const log = path.join(dir, "calls.jsonl");
-  const state = path.join(dir, "state.json");
-  await writeFile(log, "");
-  await writeFile(state, JSON.stringify({ stacks: options.stacks ?? ["fleet", "clawdinator-1"], fleetOutputs: options.fleetOutputs ?? { amiId: "ami-0123456789abcdef0", bootstrapBucket: "clawdinator-bootstrap-x" } }));
+  const pulumi = await startPulumiStandIn(dir, {
+    stacks: options.stacks ?? ["fleet", "clawdinator-1"],
+    fleetOutputs: options.fleetOutputs ?? { amiId: "ami-0123456789abcdef0", bootstrapBucket: "clawdinator-bootstrap-x" },
+  });
+  standIns.push(pulumi);
   await writeFile(path.join(work, "Pulumi.yaml"), "name: clawdinators\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: infra/index.ts\n");
   if (options.fleetFile !== false) {
     await writeFile(
@@ -59,22 +53,14 @@ async function project(dir: string, options: { stacks?: string[]; fleetOutputs?:
   await writeFile(path.join(work, "clawdinator-3.agekey"), `# created: 2026-12-02T05:00:00Z\n# public key: age1example\n${TEST_AGE_IDENTITY}\n`);
   return {
     dir: work,
+    // The stand-in is on the command's PATH only: a pulumi found on this process's PATH would be the wrong one.
     spawn: (args) =>
-      runCli(["fleet", "spawn", ...args], {
-        cwd: work,
-        env: { PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`, STANDIN_LOG: log, STANDIN_STATE: state, PULUMI_CONFIG_PASSPHRASE: "test" },
-        timeoutMs: 60_000,
-      }),
-    refuse: (args) =>
       runCliInProcess(["fleet", "spawn", ...args], {
         cwd: work,
-        env: { PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`, STANDIN_LOG: log, STANDIN_STATE: state, PULUMI_CONFIG_PASSPHRASE: "test" },
+        env: { PATH: `${pulumi.bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`, PULUMI_CONFIG_PASSPHRASE: "test" },
+        timeoutMs: 60_000,
       }),
-    calls: async () =>
-      (await readFile(log, "utf8"))
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => JSON.parse(l) as Call),
+    calls: async () => [...pulumi.calls],
     stackFiles: async () => (await readdir(work)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).sort(),
   };
 }
@@ -92,12 +78,12 @@ describe("clawdinator fleet spawn", () => {
       const result = await p.spawn(["3"]);
       assert.equal(result.code, 0, result.stderr);
       const calls = await p.calls();
+      // One workspace for the whole spawn: pulumi's version is asked once.
       assert.deepEqual(calls.map(verb), [
         "version",
         "stack ls",
         "stack output",
         "stack output",
-        "version",
         "stack select",
         "stack init",
         "config set",
@@ -108,12 +94,12 @@ describe("clawdinator fleet spawn", () => {
       ]);
       assert.deepEqual(calls[1]?.args, ["stack", "ls", "--json", "--non-interactive"]);
       assert.deepEqual(calls[2]?.args.slice(0, 5), ["stack", "output", "--json", "--stack", "fleet"]);
-      assert.deepEqual(calls[5]?.args, ["stack", "select", "--stack", "clawdinator-3", "--non-interactive"]);
+      assert.deepEqual(calls[4]?.args, ["stack", "select", "--stack", "clawdinator-3", "--non-interactive"]);
       // The identity goes to pulumi on stdin: an argument is in every process listing on the machine.
-      assert.deepEqual(calls[7]?.args, ["config", "set", "clawdinators:ageIdentity", "--secret", "--stack", "clawdinator-3", "--non-interactive"]);
-      assert.equal(calls[7]?.stdin, TEST_AGE_IDENTITY.trim());
+      assert.deepEqual(calls[6]?.args, ["config", "set", "clawdinators:ageIdentity", "--secret", "--stack", "clawdinator-3", "--non-interactive"]);
+      assert.equal(calls[6]?.stdin, TEST_AGE_IDENTITY.trim());
       assert.deepEqual(calls.filter((c) => c.args.some((a) => a.includes("AGE-SECRET-KEY"))), [], "the identity is on no command line");
-      const up = calls[8]?.args ?? [];
+      const up = calls[7]?.args ?? [];
       assert.deepEqual(up.slice(0, 7), ["up", "--yes", "--skip-preview", "--policy-pack", path.join(p.dir, "infra/policy"), "--exec-kind", "auto.local"]);
       assert.ok(up.includes("--stack") && up[up.indexOf("--stack") + 1] === "clawdinator-3");
       assert.ok(calls.every((c) => c.cwd === p.dir || c.args[0] === "version"), "every stack call runs in the project folder");
@@ -138,7 +124,7 @@ describe("clawdinator fleet spawn", () => {
       await withTempDir(async (dir) => {
         const p = await project(dir);
         const before = await p.stackFiles();
-        const result = await p.refuse([bad]);
+        const result = await p.spawn([bad]);
         assert.equal(result.code, 2, result.stdout);
         assert.match(result.stderr, /spawn needs an instance number from 1 to 9999 \(got "/);
         assert.deepEqual(await p.stackFiles(), before);
@@ -152,7 +138,7 @@ describe("clawdinator fleet spawn", () => {
       const p = await project(dir);
       const original = await readFile(path.join(p.dir, "Pulumi.clawdinator-1.yaml"), "utf8");
       await writeFile(path.join(p.dir, "clawdinator-1.agekey"), TEST_AGE_IDENTITY);
-      const result = await p.refuse(["1"]);
+      const result = await p.spawn(["1"]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /Pulumi\.clawdinator-1\.yaml already exists: CLAWDINATOR-1 has a stack\. .*--replace/);
       assert.equal(await readFile(path.join(p.dir, "Pulumi.clawdinator-1.yaml"), "utf8"), original);
@@ -208,17 +194,28 @@ describe("clawdinator fleet spawn", () => {
     });
   });
 
+  it("says so when the command's PATH has no pulumi, before writing", async () => {
+    await withTempDir(async (dir) => {
+      const p = await project(dir);
+      const result = await runCliInProcess(["fleet", "spawn", "3"], { cwd: p.dir, env: { PATH: path.dirname(process.execPath), PULUMI_CONFIG_PASSPHRASE: "test" } });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /no pulumi on PATH: install the Pulumi CLI/);
+      assert.ok(!(await p.stackFiles()).includes("Pulumi.clawdinator-3.yaml"));
+      assert.deepEqual(await p.calls(), []);
+    });
+  });
+
   it("refuses a missing age identity and defaults the instance schema rejects, before writing", async () => {
     await withTempDir(async (dir) => {
       const p = await project(dir);
-      const noKey = await p.refuse(["4"]);
+      const noKey = await p.spawn(["4"]);
       assert.equal(noKey.code, 2);
       assert.match(noKey.stderr, /no age identity at .*clawdinator-4\.agekey: create it with age-keygen -o clawdinator-4\.agekey/);
       const fleetFile = path.join(p.dir, "Pulumi.fleet.yaml");
       const fleet = yaml.load(await readFile(fleetFile, "utf8")) as { config: Record<string, unknown> };
       fleet.config["clawdinators:instanceDefaults"] = { instanceType: "not a type" };
       await writeFile(fleetFile, yaml.dump(fleet));
-      const badDefaults = await p.refuse(["3"]);
+      const badDefaults = await p.spawn(["3"]);
       assert.equal(badDefaults.code, 2);
       assert.match(badDefaults.stderr, /the fleet's instanceDefaults do not make a valid clawdinator-3[\s\S]*clawdinators:instanceType: must be an EC2 instance type/);
       assert.ok(!(await p.stackFiles()).includes("Pulumi.clawdinator-3.yaml"));
