@@ -1,7 +1,7 @@
 // The command line is checked before anything runs: an unknown option or an extra argument is a
 // usage error (exit 2) that shows the command's usage; every command takes --version, --log-level
 // and --help, and --help lists every option the command accepts. The command line runs in this
-// process, except where only a process shows it (--version, the agent's log on stderr).
+// process, except where only a process shows it (--version's clean stderr, the agent's log on stderr).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runCli, runCliInProcess, withTempDir } from "./helpers/cli.ts";
@@ -37,8 +37,14 @@ describe("usage errors exit 2 with the command's usage", () => {
 });
 
 it("--version works on every command and before a command, and runs nothing", async () => {
+  // The real entry once (nothing else on stderr: no preflight text, no Node warning), then the same
+  // command line in this process for each place the flag can stand.
+  const real = await runCli(["--version"]);
+  assert.equal(real.code, 0, real.stderr);
+  assert.match(real.stdout, /^clawdinator \d+\.\d+\.\d+ \(node v\d+/);
+  assert.equal(real.stderr, "");
   for (const args of [["--version"], ["run", "--version"], ["memory", "ls", "-V"], ["image", "import", "--version"]]) {
-    const result = await runCli(args);
+    const result = await runCliInProcess(args);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^clawdinator \d+\.\d+\.\d+ \(node v\d+/);
     assert.equal(result.stderr, "");
@@ -46,10 +52,10 @@ it("--version works on every command and before a command, and runs nothing", as
 });
 
 it("--log-level and LOG_LEVEL are checked on every command, naming the levels", async () => {
-  const flag = await runCli(["memory", "ls", "--log-level", "loud"]);
+  const flag = await runCliInProcess(["memory", "ls", "--log-level", "loud"]);
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /--log-level "loud" is not a log level; use one of fatal, error, warn, info, debug, trace, silent/);
-  const env = await runCli(["workspace", "render"], { env: { LOG_LEVEL: "chatty" } });
+  const env = await runCliInProcess(["workspace", "render"], { env: { LOG_LEVEL: "chatty" } });
   assert.equal(env.code, 2);
   assert.match(env.stderr, /LOG_LEVEL "chatty" is not a log level/);
 });
