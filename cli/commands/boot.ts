@@ -1,6 +1,6 @@
 import { loadBootSettings } from "../../agent/boot/settings.ts";
 import packageJson from "../../package.json" with { type: "json" };
-import { createLogger, logFormatFor, ScrubbingSink } from "../../agent/log.ts";
+import { createLogger, stderrSink } from "../../agent/log.ts";
 import { credentialsFrom } from "../aws.ts";
 import { parseCommandLine, type CliCommand } from "../io.ts";
 
@@ -18,7 +18,7 @@ export const command: CliCommand = {
   async run(args, io) {
     const { values } = parseCommandLine(args, { options: OPTIONS });
     const settings = await loadBootSettings(values.settings ?? DEFAULT_SETTINGS);
-    const log = createLogger({ level: io.logLevel ?? "info", sink: new ScrubbingSink(2, logFormatFor(io.stderr, io.env)), name: "clawdinator-boot" });
+    const log = createLogger({ level: io.logLevel ?? "info", sink: stderrSink(io.stderr, io.env), name: "clawdinator-boot" });
     const [{ openBootAws }, { runBoot }, { reportBoot }] = await Promise.all([
       import("../../agent/boot/aws.ts"),
       import("../../agent/boot/boot.ts"),
