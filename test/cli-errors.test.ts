@@ -1,7 +1,8 @@
 // The command line is checked before anything runs: an unknown option or an extra argument is a
 // usage error (exit 2) that shows the command's usage; every command takes --version, --log-level
 // and --help, and --help lists every option the command accepts. The command line runs in this
-// process, except where only a process shows it (--version's clean stderr, the agent's log on stderr).
+// process, except where only a process shows it (nothing on stderr with --version, or at log level
+// silent).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runCli, runCliInProcess, withTempDir } from "./helpers/cli.ts";
@@ -63,12 +64,14 @@ it("--log-level and LOG_LEVEL are checked on every command, naming the levels", 
 it("--log-level silences the agent's log; LOG_LEVEL does too, and the flag wins over it", async () => {
   await withTempDir(async (dir) => {
     const env = { CLAWDINATOR_MEMORY_DIR: dir, HOME: dir };
+    // The real process once: nothing at all reaches its stderr (fd 2). The log goes to the stderr a
+    // command is given, so the other two read it in this process.
     const quiet = await runCli(["run", "--log-level", "silent"], { input: "status\n", env, cwd: dir });
     assert.equal(quiet.stderr, "", "no log line at level silent");
-    const viaEnv = await runCli(["run"], { input: "status\n", env: { ...env, LOG_LEVEL: "silent" }, cwd: dir });
+    const viaEnv = await runCliInProcess(["run"], { input: "status\n", env: { ...env, LOG_LEVEL: "silent" }, cwd: dir });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.equal(viaEnv.stderr, "");
-    const flagWins = await runCli(["run", "--log-level=info"], { input: "status\n", env: { ...env, LOG_LEVEL: "silent" }, cwd: dir });
+    const flagWins = await runCliInProcess(["run", "--log-level=info"], { input: "status\n", env: { ...env, LOG_LEVEL: "silent" }, cwd: dir });
     assert.match(flagWins.stderr, /online/);
   });
 });
