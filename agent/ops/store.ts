@@ -20,7 +20,27 @@ export interface S3StoreOptions {
   /** Another endpoint (an emulator, another partition); path-style addressing then. */
   readonly endpoint?: string;
   /** Unset: the SDK's default chain (the instance role on EC2). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly credentials?: AwsKeys;
+}
+
+/** Static credentials, the shape every SDK v3 client's `credentials` accepts. */
+export interface AwsKeys {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/**
+ * The keys in `env` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), as the SDK's
+ * environment provider reads them; undefined when either key is unset or empty, so the client keeps
+ * the SDK's default chain (a profile, SSO, the instance role through IMDS). For code handed an
+ * environment of its own (a CLI command's, the agent's): the SDK only ever reads `process.env`,
+ * the same thing in a real process but not for a command run inside another (the tests).
+ */
+export function credentialsFrom(env: NodeJS.ProcessEnv): AwsKeys | undefined {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 export async function openS3Store(options: S3StoreOptions): Promise<ObjectStore> {

@@ -1,13 +1,14 @@
-// The health report from the real agent entry (`clawdinator run` on a pipe) to s3rver: the gateway
-// reports connected once it serves and stopped at exit, and the configured secrets loaded in its
-// memory never reach the report.
+// The health report from the agent's command line (`clawdinator run` reading a pipe, in this
+// process, with credentials from the environment it is given) to s3rver: the gateway reports
+// connected once it serves and stopped at exit, and the configured secrets loaded in its memory
+// never reach the report.
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, it } from "node:test";
 import { parseStatus, statusKey } from "../../agent/ops/status.ts";
 import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
-import { runCli, withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
 import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 
 const BUCKET = "clawdinator-bootstrap-gateway";
@@ -37,7 +38,7 @@ it("clawdinator run publishes its gateway state to status/<instance>.json, and n
       status: { bucket: BUCKET, region: "eu-central-1", endpoint: s3.endpoint, factsDir: path.join(dir, "status") },
     };
     await writeFile(path.join(dir, "config.json"), JSON.stringify(config));
-    const result = await runCli(["run", "--config", path.join(dir, "config.json")], { input: "help\n", env: { ...s3.env }, timeoutMs: 60_000 });
+    const result = await runCliInProcess(["run", "--config", path.join(dir, "config.json")], { input: "help\n", env: { ...s3.env }, timeoutMs: 60_000 });
     assert.equal(result.code, 0, result.stderr);
     const text = await store.get(statusKey("CLAWDINATOR-4"));
     assert.ok(text, "the report was published");
