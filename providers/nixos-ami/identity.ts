@@ -1,7 +1,7 @@
 // The identity of an image (docs/IMAGE_PIPELINE.md, "Identity"): the image derivation's store path,
 // evaluated without building, or a prebuilt image's SHA-256. Everything else derives from it.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { runNix } from "./nix.ts";
 import { ImagePipelineError } from "./errors.ts";
 
@@ -71,14 +71,29 @@ export function identityDigest(identity: string): string {
   return createHash("sha256").update(identity).digest("hex").slice(0, 32);
 }
 
+/** Bytes read per step of sha256File. */
+const HASH_READ_SIZE = 4 << 20;
+
 export async function sha256File(filePath: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash("sha256");
-  try {
-    for await (const chunk of createReadStream(filePath, { highWaterMark: 4 << 20, signal })) hash.update(chunk as Buffer);
-  } catch (error) {
+  signal?.throwIfAborted();
+  const file = await open(filePath, "r").catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
       throw new ImagePipelineError("IMAGE_NOT_FOUND", `the image file ${filePath} does not exist; check imagePath`, { imagePath: filePath }, { cause: error });
     throw error;
+  });
+  const hash = createHash("sha256");
+  try {
+    // One buffer for the whole file, rather than a stream's fresh one per read: touching new
+    // memory costs more CPU than hashing it (page faults), and images run to gigabytes.
+    const buffer = Buffer.allocUnsafe(HASH_READ_SIZE);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
   }
   return hash.digest("hex");
 }
