@@ -7,7 +7,7 @@ import type { NixosAmiState } from "../../providers/nixos-ami/types.ts";
 import { startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {
-  await world.nix.configure({ seed, sizeMiB: 8, dataMiB: 4 });
+  await world.nix.configure({ seed, sizeMiB: 2, dataMiB: 2 });
   const checked = await nixosAmiProvider.check({}, world.inputs({ importMethod: "vm-import", ...overrides }));
   return (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
 }
@@ -15,7 +15,7 @@ async function createImage(world: World, seed: string, overrides: Record<string,
 describe("delete", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "delete", sizeMiB: 8, dataMiB: 4 });
+    world = await startWorld({ seed: "delete", sizeMiB: 2, dataMiB: 2 });
   });
   after(() => world.close());
 
@@ -44,7 +44,7 @@ describe("delete", () => {
 describe("retention", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "r0", sizeMiB: 8, dataMiB: 4 });
+    world = await startWorld({ seed: "r0", sizeMiB: 2, dataMiB: 2 });
   });
   after(() => world.close());
 

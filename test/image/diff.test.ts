@@ -11,7 +11,7 @@ describe("diff and preview", () => {
   let state: NixosAmiState;
 
   before(async () => {
-    world = await startWorld({ seed: "before-change", sizeMiB: 8, dataMiB: 4 });
+    world = await startWorld({ seed: "before-change", sizeMiB: 2, dataMiB: 2 });
     const checked = await nixosAmiProvider.check({}, world.inputs());
     state = (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
   });
@@ -40,7 +40,7 @@ describe("diff and preview", () => {
   });
 
   it("a new identity (the closure moved): replace, and the preview built, uploaded and imported nothing", async () => {
-    await world.nix.configure({ seed: "after-change", sizeMiB: 8, dataMiB: 4 });
+    await world.nix.configure({ seed: "after-change", sizeMiB: 2, dataMiB: 2 });
     const snapshotsBefore = world.ec2.state.snapshots.size;
     const { result, ec2Calls, s3Requests, nixCommands } = await preview();
     assert.equal(result.changes, true);
@@ -49,7 +49,7 @@ describe("diff and preview", () => {
     assert.deepEqual(s3Requests, [], "no S3 request during preview");
     assert.deepEqual(nixCommands, ["eval"], "nix only evaluated the identity");
     assert.equal(world.ec2.state.snapshots.size, snapshotsBefore);
-    await world.nix.configure({ seed: "before-change", sizeMiB: 8, dataMiB: 4 });
+    await world.nix.configure({ seed: "before-change", sizeMiB: 2, dataMiB: 2 });
   });
 
   it("a new region, architecture or boot mode replaces: an AMI cannot change those", async () => {

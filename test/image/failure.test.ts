@@ -18,7 +18,7 @@ async function createWith(world: World, overrides: Record<string, unknown>) {
 describe("failures", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "failures", sizeMiB: 16, dataMiB: 4 });
+    world = await startWorld({ seed: "failures", sizeMiB: 2, dataMiB: 2 });
   });
   after(() => world.close());
 
@@ -47,7 +47,7 @@ describe("failures", () => {
   });
 
   it("a failed EBS-direct write deletes its snapshot", async () => {
-    await world.nix.configure({ seed: "ebs-fails", sizeMiB: 16, dataMiB: 4 });
+    await world.nix.configure({ seed: "ebs-fails", sizeMiB: 2, dataMiB: 2 });
     world.ec2.faults.rejectBlockWritesFor(60_000);
     await assert.rejects(createWith(world, { importMethod: "ebs-direct", tuning: { blockAttempts: 2, retryBaseMs: 1 } }), (error: unknown) => {
       assert.ok(error instanceof ImagePipelineError);

@@ -19,13 +19,13 @@ process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
 delete process.env.AWS_PROFILE;
 
 /** The image a world's nix builds unless a test asks for another size: small, since it is written up front. */
-const DEFAULT_IMAGE = { sizeMiB: 8, dataMiB: 4 } as const;
+const DEFAULT_IMAGE = { sizeMiB: 2, dataMiB: 2 } as const;
 
 export interface FakeNixOptions {
   readonly seed: string;
-  /** The raw image's size. @default 8 */
+  /** The raw image's size. @default 2 */
   readonly sizeMiB?: number;
-  /** How much of it holds data, in four runs. @default 4 */
+  /** How much of it holds data, in four runs of whole 512 KiB blocks (so at least 2 for any data). @default 2 */
   readonly dataMiB?: number;
   readonly failBuild?: boolean;
 }
@@ -47,26 +47,29 @@ function storeHash(text: string): string {
 /** A shell word that stays one literal word whatever the text holds. */
 const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
 
+/** The unit of the fake image's layout: EBS's block size, so a run of data fills whole blocks. */
+const LAYOUT_UNIT = 512 * 1024;
+
 /**
  * What `nix build` of the fake would produce, written here rather than by the script: a sparse raw
  * image of `sizeMiB` with random data in four runs spread over the disk (like a partition table,
- * boot files, store, tail), and nixpkgs' `nix-support/image-info.json` naming it. Written once per
- * output, like a store path.
+ * boot files, store, tail), each a whole number of 512 KiB blocks, and nixpkgs'
+ * `nix-support/image-info.json` naming it. Written once per output, like a store path.
  */
 async function writeBuildOutput(out: string, sizeMiB: number, dataMiB: number): Promise<void> {
   const imagePath = path.join(out, "nixos.raw");
   if (await stat(imagePath).then(() => true, () => false)) return;
   await mkdir(path.join(out, "nix-support"), { recursive: true });
-  const MiB = 2 ** 20;
-  const runMiB = Math.floor(dataMiB / 4);
+  const sizeUnits = Math.floor((sizeMiB * 2 ** 20) / LAYOUT_UNIT);
+  const runUnits = Math.floor((dataMiB * 2 ** 20) / LAYOUT_UNIT / 4);
   const file = await open(imagePath, "w");
   try {
-    await file.truncate(sizeMiB * MiB);
+    await file.truncate(sizeMiB * 2 ** 20);
     // One buffer refilled per run: fresh pages cost more CPU here than the random bytes.
-    const run = Buffer.allocUnsafe(runMiB * MiB);
-    for (let slot = 0; slot < 4 && runMiB > 0; slot++) {
+    const run = Buffer.allocUnsafe(runUnits * LAYOUT_UNIT);
+    for (let slot = 0; slot < 4 && runUnits > 0; slot++) {
       randomFillSync(run);
-      await file.write(run, 0, run.length, Math.floor((slot * (sizeMiB - runMiB)) / 3) * MiB);
+      await file.write(run, 0, run.length, Math.floor((slot * (sizeUnits - runUnits)) / 3) * LAYOUT_UNIT);
     }
   } finally {
     await file.close();

@@ -33,7 +33,7 @@ describe("an interrupted run resumes", () => {
   let world: World;
   before(async () => {
     // Long enough that the kill lands while the task is active.
-    world = await startWorld({ seed: "resume", sizeMiB: 16, dataMiB: 4, importDurationMs: 2_500 });
+    world = await startWorld({ seed: "resume", sizeMiB: 2, dataMiB: 2, importDurationMs: 2_500 });
   });
   after(() => world.close());
 
@@ -60,7 +60,7 @@ describe("an interrupted run resumes", () => {
   });
 
   it("ebs-direct: killed while writing blocks, the rerun removes the unfinished snapshot and ends with one", async () => {
-    await world.nix.configure({ seed: "resume-ebs", sizeMiB: 64, dataMiB: 32 });
+    await world.nix.configure({ seed: "resume-ebs", sizeMiB: 4, dataMiB: 4 });
     // Slow the first writes down so the kill lands mid-snapshot.
     world.ec2.faults.rejectBlockWritesFor(1_500);
     const inputs = world.inputs({ importMethod: "ebs-direct", namePrefix: "resume-ebs" });
@@ -81,7 +81,7 @@ describe("an interrupted run resumes", () => {
   });
 
   it("a custom timeout stops the wait with a clear error; the task keeps running and the next run resumes it", async () => {
-    await world.nix.configure({ seed: "timeout", sizeMiB: 8, dataMiB: 4 });
+    await world.nix.configure({ seed: "timeout", sizeMiB: 2, dataMiB: 2 });
     const importsBefore = world.ec2.count("ImportSnapshot");
     // What `customTimeouts: { create: "1s" }` on the resource turns into.
     const hurried = await nixosAmiProvider.check({}, world.inputs({ importMethod: "vm-import", namePrefix: "timeout", importTimeoutMinutes: 1 / 60 }));

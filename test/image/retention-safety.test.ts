@@ -21,7 +21,7 @@ import { runCliInProcess } from "../helpers/cli.ts";
 import { REGION, startWorld, type World } from "./harness.ts";
 
 async function createImage(world: World, seed: string, overrides: Record<string, unknown> = {}): Promise<NixosAmiState> {
-  await world.nix.configure({ seed, sizeMiB: 4, dataMiB: 4 });
+  await world.nix.configure({ seed, sizeMiB: 2, dataMiB: 2 });
   const checked = await nixosAmiProvider.check({}, world.inputs({ importMethod: "ebs-direct", ...overrides }));
   assert.deepEqual(checked.failures, []);
   return (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
@@ -40,7 +40,7 @@ describe("retention never removes what runs", () => {
   let world: World;
   let ec2: EC2Client;
   before(async () => {
-    world = await startWorld({ seed: "safety", sizeMiB: 4, dataMiB: 4 });
+    world = await startWorld({ seed: "safety", sizeMiB: 2, dataMiB: 2 });
     ec2 = new EC2Client(sdkConfig(world));
   });
   after(async () => {
@@ -139,7 +139,7 @@ describe("orphaned snapshots", () => {
   let world: World;
   let ec2: EC2Client;
   before(async () => {
-    world = await startWorld({ seed: "orphans", sizeMiB: 4, dataMiB: 4 });
+    world = await startWorld({ seed: "orphans", sizeMiB: 2, dataMiB: 2 });
     ec2 = new EC2Client(sdkConfig(world));
   });
   after(async () => {
@@ -186,7 +186,7 @@ describe("orphaned snapshots", () => {
 describe("a new namePrefix", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "rename", sizeMiB: 4, dataMiB: 4 });
+    world = await startWorld({ seed: "rename", sizeMiB: 2, dataMiB: 2 });
   });
   after(() => world.close());
 

@@ -26,7 +26,7 @@ describe("an AMI with our name but no identity tag", () => {
   let ec2: EC2Client;
   let ebs: EBSClient;
   before(async () => {
-    world = await startWorld({ seed: "untagged", sizeMiB: 4, dataMiB: 4 });
+    world = await startWorld({ seed: "untagged", sizeMiB: 2, dataMiB: 2 });
     const config = { region: REGION, endpoint: world.ec2.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "y" } };
     ec2 = new EC2Client(config);
     ebs = new EBSClient(config);
@@ -52,7 +52,7 @@ describe("an AMI with our name but no identity tag", () => {
   });
 
   it("otherwise NAME_TAKEN says how to resolve it; `image adopt` resolves it, `image forget` undoes it", async () => {
-    await world.nix.configure({ seed: "unproven", sizeMiB: 4, dataMiB: 4 });
+    await world.nix.configure({ seed: "unproven", sizeMiB: 2, dataMiB: 2 });
     const { identity } = await resolveIdentity(imageSource({ flake: "/src/clawdinators", nixosConfiguration: "clawdinator-1", nixBinary: world.nix.binary }));
     const name = imageName("unproven", identityDigest(identity));
     // Someone registered an AMI under that name from a snapshot nothing ties to this image.
