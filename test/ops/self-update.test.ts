@@ -1,16 +1,20 @@
 // The in-place lane's decisions with the host injected: a healthy switch; an unhealthy one rolled
 // back; a switch command that fails; a host already current; two runs racing; a known-bad release
 // never retried. Plus the real command lines (nix, nix-env, switch-to-configuration) through a
-// recording runner, and the gateway-health wait over the real status sections.
+// recording runner, the gateway-health wait over the real status sections, and the command line
+// reading the pin from the bucket (s3rver).
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import type { Verdict } from "../../agent/ops/health.ts";
 import { gatewayHealth, ReleaseSchema, selfUpdate, systemCommands, type Release, type SelfUpdateSystem } from "../../agent/ops/self-update.ts";
 import { StatusReporter, type UpdateSection } from "../../agent/ops/status.ts";
 import { MemoryObjectStore } from "../../agent/ops/store.ts";
-import { withTempDir } from "../helpers/cli.ts";
+import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
+import { startTempS3 } from "../helpers/s3.ts";
+
+const BUCKET = "clawdinators-bootstrap";
 
 const OLD = "/nix/store/0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-clawdinator-25.11.1";
 const NEW = "/nix/store/1bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-nixos-system-clawdinator-25.11.2";
@@ -248,5 +252,27 @@ describe("the host's commands", () => {
       const never = await wait(new Date(t + 1), 30_000);
       assert.equal(never.healthy, false);
     });
+  });
+});
+
+describe("clawdinator self-update (the command line)", () => {
+  it("reads the fleet's pin from the status bucket with the credentials in the environment it is given", async () => {
+    const s3 = await startTempS3([BUCKET]);
+    try {
+      await withTempDir(async (dir) => {
+        const config = path.join(dir, "config.json");
+        await writeFile(config, JSON.stringify({ memoryDir: "memory", status: { bucket: BUCKET, region: "eu-central-1", endpoint: s3.endpoint, factsDir: "facts" } }));
+        // Nothing pinned yet: the command asks the bucket, finds no release, and does nothing.
+        const result = await runCliInProcess(["self-update", "--config", config, "--state-dir", path.join(dir, "state")], { env: s3.env });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout, "CLAWDINATOR-1 self-update no-release\n");
+        assert.ok(
+          s3.requests.some((r) => r.method === "GET" && r.url.startsWith(`/${BUCKET}/release/current.json`)),
+          "the pin was read from the bucket",
+        );
+      });
+    } finally {
+      await s3.close();
+    }
   });
 });
