@@ -2,12 +2,14 @@
 // declared resource with its inputs, the invokes it made, and the stack outputs. The mocks answer
 // like AWS would in shape (ids, ARNs, names), so policies, references and outputs are realistic.
 import { createHash } from "node:crypto";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeclaredResource } from "../../infra/invariants.ts";
 import { programContext } from "../../infra/index.ts";
 import { runProgram } from "../../infra/program.ts";
 import { ROOT } from "../helpers/cli.ts";
+import { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY } from "./fixture-secrets.ts";
+
+export { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY };
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-central-1";
@@ -15,9 +17,6 @@ export const DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbb
 export const DEFAULT_VPC = "vpc-0123456789abcdef0";
 /** What EC2 answers for an instance's launch time (the health gate reads it). */
 export const LAUNCH_TIME = "2026-12-02T06:00:00.000Z";
-/** A syntactically valid age identity that opens nothing. */
-export const TEST_AGE_IDENTITY = `AGE-SECRET-KEY-1${"QQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQQPQQQ".slice(0, 58)}`;
-export const FIXTURE_SECRETS_DIR = path.join(ROOT, "test/infra/fixtures/secrets");
 
 export interface CapturedResource extends DeclaredResource {
   readonly id: string;

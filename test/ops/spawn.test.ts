@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, describe, it } from "node:test";
 import yaml from "js-yaml";
 import { runCliInProcess, withTempDir, type Finished } from "../helpers/cli.ts";
-import { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY } from "../infra/harness.ts";
+import { FIXTURE_SECRETS_DIR, TEST_AGE_IDENTITY } from "../infra/fixture-secrets.ts";
 import { startPulumiStandIn, type PulumiCall as Call, type PulumiStandIn } from "./fixtures/pulumi-standin.ts";
 
 interface Project {
