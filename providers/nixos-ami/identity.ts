@@ -71,7 +71,7 @@ export function identityDigest(identity: string): string {
   return createHash("sha256").update(identity).digest("hex").slice(0, 32);
 }
 
-/** Bytes read per step of sha256File. */
+/** Bytes read per step of sha256File (less for a smaller file). */
 const HASH_READ_SIZE = 4 << 20;
 
 export async function sha256File(filePath: string, signal?: AbortSignal): Promise<string> {
@@ -85,7 +85,8 @@ export async function sha256File(filePath: string, signal?: AbortSignal): Promis
   try {
     // One buffer for the whole file, rather than a stream's fresh one per read: touching new
     // memory costs more CPU than hashing it (page faults), and images run to gigabytes.
-    const buffer = Buffer.allocUnsafe(HASH_READ_SIZE);
+    const { size } = await file.stat();
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(HASH_READ_SIZE, size)));
     for (;;) {
       signal?.throwIfAborted();
       const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
