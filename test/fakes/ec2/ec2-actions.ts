@@ -10,7 +10,6 @@ import type { QueryReader } from "./query.ts";
 import {
   ACCOUNT_ID,
   newId,
-  nonZeroBlocks,
   type BlockDeviceMapping,
   type Ec2State,
   type Image,
@@ -36,7 +35,7 @@ export interface Ec2Context {
 }
 
 export type S3ObjectCheck =
-  | { readonly exists: true; readonly size: number; readonly data: Buffer | undefined }
+  | { readonly exists: true; readonly size: number; readonly blocks: Map<number, Buffer> | undefined }
   | { readonly exists: false; readonly detail: string };
 
 export type Ec2Handler = (params: QueryReader, context: Ec2Context) => XmlStruct | Promise<XmlStruct>;
@@ -146,7 +145,7 @@ async function importSnapshot(params: QueryReader, context: Ec2Context): Promise
     const object = await context.headS3Object(s3Bucket, s3Key, format === "RAW");
     if (object.exists) {
       diskImageSize = object.size;
-      rawBlocks = object.data === undefined ? undefined : nonZeroBlocks(object.data);
+      rawBlocks = object.blocks;
     }
     else {
       failure = {

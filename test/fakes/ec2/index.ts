@@ -11,7 +11,7 @@ import { ebsCallParams, handleEbs, matchEbsRoute, type EbsRequest, type EbsRoute
 import { EbsApiError, Ec2ApiError, invalidParameterValue } from "./errors.ts";
 import { FaultPlan, type Faults } from "./faults.ts";
 import { parseQuery, QueryParseError, QueryReader, type QueryStruct } from "./query.ts";
-import { advance, newState, type Ec2State } from "./state.ts";
+import { advance, newState, nonZeroBlocks, type Ec2State } from "./state.ts";
 import { xmlDocument } from "./xml.ts";
 
 export type { Faults } from "./faults.ts";
@@ -127,8 +127,9 @@ function s3ObjectChecker(s3Endpoint: string): (bucket: string, key: string, read
     const url = `${base}/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
     const response = await fetch(url, { method: read ? "GET" : "HEAD" });
     if (response.ok) {
-      const data = read ? Buffer.from(await response.arrayBuffer()) : undefined;
-      return { exists: true, size: data?.length ?? Number(response.headers.get("content-length") ?? 0), data };
+      if (read && response.body !== null) return { exists: true, ...(await nonZeroBlocks(response.body)) };
+      await response.body?.cancel();
+      return { exists: true, size: Number(response.headers.get("content-length") ?? 0), blocks: undefined };
     }
     await response.body?.cancel();
     return {

@@ -150,19 +150,38 @@ export function newState(): Ec2State {
 
 const ZERO_BLOCK = Buffer.alloc(EBS_BLOCK_SIZE);
 
-/** The non-zero 512 KiB blocks of a disk image, the last one padded with zeros. */
-export function nonZeroBlocks(data: Buffer): Map<number, Buffer> {
+/**
+ * The non-zero 512 KiB blocks of a disk image read as a stream, the last one padded with zeros, and
+ * its size. Blocks are filled one at a time and only non-zero ones keep their buffer: the whole
+ * object in memory, and a fresh buffer per block, cost more CPU than an import's everything else.
+ */
+export async function nonZeroBlocks(chunks: AsyncIterable<Uint8Array>): Promise<{ size: number; blocks: Map<number, Buffer> }> {
   const blocks = new Map<number, Buffer>();
-  // Buffer.equals is a memcmp; a per-byte callback and a fresh buffer per block (zeros included)
-  // cost more CPU than the rest of an import.
-  for (let index = 0; index * EBS_BLOCK_SIZE < data.length; index++) {
-    const view = data.subarray(index * EBS_BLOCK_SIZE, (index + 1) * EBS_BLOCK_SIZE);
-    if (view.equals(ZERO_BLOCK.subarray(0, view.length))) continue;
-    const block = Buffer.alloc(EBS_BLOCK_SIZE);
-    view.copy(block);
-    blocks.set(index, block);
+  let block = Buffer.allocUnsafe(EBS_BLOCK_SIZE);
+  let filled = 0;
+  let index = 0;
+  let size = 0;
+  const finishBlock = (): void => {
+    block.fill(0, filled);
+    if (!block.equals(ZERO_BLOCK)) {
+      blocks.set(index, block);
+      block = Buffer.allocUnsafe(EBS_BLOCK_SIZE);
+    }
+    index++;
+    filled = 0;
+  };
+  for await (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(chunk.length - at, EBS_BLOCK_SIZE - filled);
+      block.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      size += take;
+      if (filled === EBS_BLOCK_SIZE) finishBlock();
+    }
   }
-  return blocks;
+  if (filled > 0) finishBlock();
+  return { size, blocks };
 }
 
 /** IDs in AWS's current long format: prefix and 17 hex digits. */
