@@ -154,3 +154,16 @@ export function normalizeInputs(given: Readonly<Record<string, unknown>>): { inp
 function isTuningKey(key: string): key is keyof Tuning {
   return Object.hasOwn(DEFAULT_TUNING, key);
 }
+
+/** Parses Pulumi's `customTimeouts.create` ("90m", "1h30m", "45s") into minutes. */
+export function timeoutMinutes(value: string | undefined, fallbackMinutes: number): number {
+  if (value === undefined || value === "") return fallbackMinutes;
+  const units: Record<string, number> = { h: 60, m: 1, s: 1 / 60 };
+  let total = 0;
+  const rest = value.replace(/(\d+(?:\.\d+)?)(h|m|s)/g, (_whole, amount: string, unit: string) => {
+    total += Number(amount) * (units[unit] ?? 0);
+    return "";
+  });
+  if (rest !== "" || total <= 0) throw new Error(`customTimeouts.create "${value}" is not a duration; write it like "40m" or "1h30m"`);
+  return total;
+}

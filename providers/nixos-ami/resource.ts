@@ -1,11 +1,13 @@
 // The Pulumi-facing image resource: one content-addressed NixOS AMI. The work happens in the
 // dynamic provider (provider.ts); this class only types the inputs and declares the outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "./inputs.ts";
+import { DEFAULTS, timeoutMinutes } from "./inputs.ts";
 import { nixosAmiProvider } from "./provider.ts";
 import type { Architecture, BootMode, ImportMethod, Tuning } from "./types.ts";
 
 export type { Architecture, BootMode, ImportMethod, Tuning } from "./types.ts";
+// Lives with the other input parsing, so it can be used and tested without loading Pulumi.
+export { timeoutMinutes } from "./inputs.ts";
 
 export interface NixosAmiArgs {
   /**
@@ -53,19 +55,6 @@ export interface NixosAmiArgs {
   endpoints?: pulumi.Input<{ s3?: string; ec2?: string; ebs?: string }>;
   /** Poll intervals, parallelism and retries (see `DEFAULT_TUNING`); never replaces the image. */
   tuning?: pulumi.Input<Partial<Tuning>>;
-}
-
-/** Parses Pulumi's `customTimeouts.create` ("90m", "1h30m", "45s") into minutes. */
-export function timeoutMinutes(value: string | undefined, fallbackMinutes: number): number {
-  if (value === undefined || value === "") return fallbackMinutes;
-  const units: Record<string, number> = { h: 60, m: 1, s: 1 / 60 };
-  let total = 0;
-  const rest = value.replace(/(\d+(?:\.\d+)?)(h|m|s)/g, (_whole, amount: string, unit: string) => {
-    total += Number(amount) * (units[unit] ?? 0);
-    return "";
-  });
-  if (rest !== "" || total <= 0) throw new Error(`customTimeouts.create "${value}" is not a duration; write it like "40m" or "1h30m"`);
-  return total;
 }
 
 /**
