@@ -1,7 +1,7 @@
 // s3rver, a real S3 emulator, on 127.0.0.1 for the tests that drive the AWS SDK's S3 client: it
 // records every request, so a test can count what a client sent.
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -62,6 +62,35 @@ export async function startTempS3(buckets: readonly string[]): Promise<S3Fake> {
     close: async () => {
       await s3.close();
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An S3 endpoint for tests that must never reach S3: it records every request like startS3 and
+ * refuses each with AccessDenied (not retried by the SDK), so a stray S3 call fails the test. Costs
+ * nothing to start, where s3rver costs ~0.35 s of CPU to load and start.
+ */
+export async function startRefusingS3(): Promise<S3Fake> {
+  const requests: S3Request[] = [];
+  const server = createServer((request, response) => {
+    requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
+    request.resume();
+    const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>this test has no S3</Message></Error>';
+    response.writeHead(403, { "content-type": "application/xml", "content-length": String(Buffer.byteLength(body)) });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-central-1", AWS_PROFILE: "", AWS_ENDPOINT_URL_S3: endpoint },
+    requests,
+    uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined ? resolve() : reject(error))));
     },
   };
 }

@@ -47,7 +47,7 @@ async function ensureWithEvents(world: World, raw: Record<string, unknown>): Pro
 describe("two creates of the same image at once", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "race" });
+    world = await startWorld({ seed: "race", s3: false });
   });
   after(() => world.close());
 
@@ -80,7 +80,7 @@ describe("two creates of the same image at once", () => {
 describe("eventual consistency after a write", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "consistency" });
+    world = await startWorld({ seed: "consistency", s3: false });
   });
   after(() => world.close());
 
@@ -126,7 +126,7 @@ describe("eventual consistency after a write", () => {
 describe("throttling past the SDK's attempts", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "throttle" });
+    world = await startWorld({ seed: "throttle", s3: false });
   });
   after(() => world.close());
 

@@ -11,7 +11,7 @@ describe("diff and preview", () => {
   let state: NixosAmiState;
 
   before(async () => {
-    world = await startWorld({ seed: "before-change", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "before-change", sizeMiB: 2, dataMiB: 2, s3: false });
     const checked = await nixosAmiProvider.check({}, world.inputs());
     state = (await nixosAmiProvider.create(checked.inputs ?? {})).outs as NixosAmiState;
   });

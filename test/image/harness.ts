@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { startEc2Fake, type Ec2Fake } from "../fakes/ec2/index.ts";
-import { startS3, type S3Fake } from "../helpers/s3.ts";
+import { startRefusingS3, startS3, type S3Fake } from "../helpers/s3.ts";
 
 export { startS3, type S3Fake, type S3Request } from "../helpers/s3.ts";
 
@@ -138,9 +138,21 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { seed?: string; importDurationMs?: number; sizeMiB?: number; dataMiB?: number } = {}): Promise<World> {
+export interface WorldOptions {
+  readonly seed?: string;
+  readonly importDurationMs?: number;
+  readonly sizeMiB?: number;
+  readonly dataMiB?: number;
+  /**
+   * False for tests that never touch S3 (ebs-direct only): S3 is then a stand-in that records and
+   * refuses every request (see startRefusingS3), instead of s3rver. @default true
+   */
+  readonly s3?: boolean;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const dir = await mkdtemp(path.join(tmpdir(), "nixos-ami-test-"));
-  const s3 = await startS3(path.join(dir, "s3"), [BUCKET]);
+  const s3 = options.s3 === false ? await startRefusingS3() : await startS3(path.join(dir, "s3"), [BUCKET]);
   const ec2 = await startEc2Fake({ s3Endpoint: s3.endpoint, importDurationMs: options.importDurationMs ?? 300, region: REGION });
   const nix = await makeFakeNix(dir, { seed: options.seed ?? "first", sizeMiB: options.sizeMiB, dataMiB: options.dataMiB });
   return {

@@ -40,7 +40,7 @@ describe("retention never removes what runs", () => {
   let world: World;
   let ec2: EC2Client;
   before(async () => {
-    world = await startWorld({ seed: "safety", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "safety", sizeMiB: 2, dataMiB: 2, s3: false });
     ec2 = new EC2Client(sdkConfig(world));
   });
   after(async () => {
@@ -139,7 +139,7 @@ describe("orphaned snapshots", () => {
   let world: World;
   let ec2: EC2Client;
   before(async () => {
-    world = await startWorld({ seed: "orphans", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "orphans", sizeMiB: 2, dataMiB: 2, s3: false });
     ec2 = new EC2Client(sdkConfig(world));
   });
   after(async () => {
@@ -186,7 +186,7 @@ describe("orphaned snapshots", () => {
 describe("a new namePrefix", () => {
   let world: World;
   before(async () => {
-    world = await startWorld({ seed: "rename", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "rename", sizeMiB: 2, dataMiB: 2, s3: false });
   });
   after(() => world.close());
 

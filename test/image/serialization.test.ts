@@ -15,7 +15,7 @@ describe("closure serialization", () => {
   let world: World;
   let text: string;
   before(async () => {
-    world = await startWorld({ seed: "serialized", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "serialized", sizeMiB: 2, dataMiB: 2, s3: false });
     ({ text } = await pulumi.runtime.serializeFunction(() => nixosAmiProvider, { allowSecrets: true }));
   });
   after(() => world.close());

@@ -26,7 +26,7 @@ describe("an AMI with our name but no identity tag", () => {
   let ec2: EC2Client;
   let ebs: EBSClient;
   before(async () => {
-    world = await startWorld({ seed: "untagged", sizeMiB: 2, dataMiB: 2 });
+    world = await startWorld({ seed: "untagged", sizeMiB: 2, dataMiB: 2, s3: false });
     const config = { region: REGION, endpoint: world.ec2.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "y" } };
     ec2 = new EC2Client(config);
     ebs = new EBSClient(config);
