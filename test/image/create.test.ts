@@ -52,7 +52,7 @@ describe("create with vm-import", () => {
   before(async () => {
     // Bigger than one 16 MiB upload part (a multipart upload), and no bigger: every MiB is hashed,
     // uploaded, stored by s3rver, fetched by the fake's import and read back here several times.
-    world = await startWorld({ seed: "vm-import", sizeMiB: 24, dataMiB: 8 });
+    world = await startWorld({ seed: "vm-import", sizeMiB: 17, dataMiB: 8 });
   });
   after(() => world.close());
 
@@ -67,7 +67,7 @@ describe("create with vm-import", () => {
     assert.match(outs.snapshotId, /^snap-[0-9a-f]{17}$/);
     assert.match(outs.identity, /^\/nix\/store\/[0-9a-z]{32}-nixos-amazon-image/);
     assert.match(outs.closure, /^\/nix\/store\/[0-9a-z]{32}-nixos-system/);
-    assert.equal(outs.sizeBytes, 24 * 2 ** 20);
+    assert.equal(outs.sizeBytes, 17 * 2 ** 20);
     assert.equal(outs.s3Key, `images/${outs.identity.slice(11, 43)}.raw`);
     assertModernAmi(world, outs);
     assert.equal(world.ec2.state.importTasks.size, 1);
@@ -110,11 +110,11 @@ describe("create with vm-import", () => {
   });
 });
 
-describe("create with ebs-direct on a sparse 64 MiB image holding 16 MiB of data", () => {
+describe("create with ebs-direct on a sparse 32 MiB image holding 16 MiB of data", () => {
   let world: World;
   before(async () => {
-    // Three quarters holes: enough to show they are skipped (every byte is still read and hashed).
-    world = await startWorld({ seed: "ebs-direct", sizeMiB: 64, dataMiB: 16 });
+    // Half of it holes: enough to show they are skipped (every byte is still read and hashed).
+    world = await startWorld({ seed: "ebs-direct", sizeMiB: 32, dataMiB: 16, s3: false });
   });
   after(() => world.close());
 
