@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type * as Steps from "../../providers/nixos-ami/steps.ts";
 import type { Endpoints, NixosAmiInputs } from "../../providers/nixos-ami/types.ts";
 import { COMMON_HELP, parseOptions, UsageError, type CliCommand, type CliIo } from "../io.ts";
+import { credentialsFrom } from "../aws.ts";
 import { checkRegion } from "../region.ts";
 
 type StepsModule = typeof Steps;
@@ -103,7 +104,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
     const bucket = required(options, "bucket", io.env.CLAWDINATOR_IMAGE_BUCKET, "CLAWDINATOR_IMAGE_BUCKET");
     const identity = await steps.resolveIdentity(source, io.signal);
     const built = source.kind === "prebuilt" ? await steps.locateImage(source.imagePath) : await steps.buildImage(source, report, io.signal);
-    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    const clients = clientsFor(steps, io, region(options, io), endpoints(options, io));
     try {
       const settings = { bucket, keyPrefix: options.get("key-prefix") ?? steps.DEFAULTS.keyPrefix, tuning: steps.DEFAULT_TUNING };
       const result = await steps.uploadToS3(settings, built, identity, { clients, report, signal: io.signal });
@@ -131,7 +132,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
       endpoints: endpoints(options, io),
     };
     const inputs = validInputs(steps, raw);
-    const clients = steps.createClients(inputs.region, inputs.endpoints);
+    const clients = clientsFor(steps, io, inputs.region, inputs.endpoints);
     try {
       const { adopted, ...outputs } = await steps.ensureImage(inputs, { clients, report, signal: io.signal });
       print(io, options, { ...outputs, adopted });
@@ -141,7 +142,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
   },
 
   async ls({ options, io, steps }) {
-    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    const clients = clientsFor(steps, io, region(options, io), endpoints(options, io));
     try {
       const images = await steps.listImages(clients.ec2, options.get("name-prefix"));
       if (options.has("json")) {
@@ -167,7 +168,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
     const interactive = io.stdin.isTTY === true || io.stdout.isTTY === true;
     const dryRun = options.has("dry-run") || (interactive && !options.has("yes"));
     const protect = [...protectedAmis(options), ...(options.has("fleet-stack") ? [await fleetStackAmi(options.get("fleet-stack") ?? "", io)] : [])];
-    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    const clients = clientsFor(steps, io, region(options, io), endpoints(options, io));
     try {
       const { removed, spared } = await steps.inPhase("retention", report, () => steps.pruneImages(clients, { namePrefix, keep, protect, dryRun }, report));
       const swept = await steps.inPhase("retention", report, () => steps.sweepOrphanSnapshots(clients.ec2, { graceMinutes, dryRun }, report));
@@ -188,7 +189,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
     const source = imageSourceFrom(options, steps, { allowImage: true });
     report({ step: "identity", message: source.kind === "flake" ? `nix eval ${source.flake}#${source.nixosConfiguration}` : `sha256 ${source.imagePath}` });
     const identity = await steps.resolveIdentity(source, io.signal);
-    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    const clients = clientsFor(steps, io, region(options, io), endpoints(options, io));
     try {
       const namePrefix = options.get("name-prefix") ?? steps.DEFAULTS.namePrefix;
       const image = await steps.inPhase("adopt", report, () => steps.adoptImage(clients.ec2, { amiId, identity, namePrefix }));
@@ -200,7 +201,7 @@ const SUBCOMMANDS: Readonly<Record<string, (context: Context) => Promise<void>>>
 
   async forget({ options, io, steps, report }) {
     const amiId = amiOption(options);
-    const clients = steps.createClients(region(options, io), endpoints(options, io));
+    const clients = clientsFor(steps, io, region(options, io), endpoints(options, io));
     try {
       const { image, removedKeys } = await steps.inPhase("adopt", report, () => steps.forgetImage(clients.ec2, amiId));
       print(io, options, { forgotten: image.amiId, name: image.name, removedTags: removedKeys.join(" ") || "none" });
@@ -290,6 +291,11 @@ function required(options: Map<string, string>, name: string, fallback: string |
   const value = options.get(name) ?? fallback;
   if (!value) throw new UsageError(`--${name} is required (or set ${envName})`);
   return value;
+}
+
+/** The pipeline's clients, signing with the keys in the command's environment when it has them. */
+function clientsFor(steps: StepsModule, io: CliIo, region: string, endpoints: Endpoints): Steps.AwsClients {
+  return steps.createClients(region, endpoints, steps.DEFAULT_TUNING, credentialsFrom(io.env));
 }
 
 function region(options: Map<string, string>, io: CliIo): string {

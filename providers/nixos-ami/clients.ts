@@ -14,14 +14,21 @@ export interface AwsClients {
   readonly ebs: EBSClient;
 }
 
+/** Keys a caller already holds (the CLI's own environment); without them the SDK's default chain runs. */
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
 /**
  * Without explicit endpoints the SDK resolves them itself, which includes the standard
  * `AWS_ENDPOINT_URL_S3` / `_EC2` / `_EBS` environment variables. With an explicit S3 endpoint
  * (an emulator, a non-AWS store) path-style addressing is used, since such stores rarely serve
  * virtual-hosted buckets.
  */
-export function createClients(region: string, endpoints: Endpoints = {}, policy: RetryPolicy = DEFAULT_TUNING): AwsClients {
-  const common = { region, retryStrategy: sdkRetryStrategy(policy) };
+export function createClients(region: string, endpoints: Endpoints = {}, policy: RetryPolicy = DEFAULT_TUNING, credentials?: StaticCredentials): AwsClients {
+  const common = { region, retryStrategy: sdkRetryStrategy(policy), ...(credentials ? { credentials } : {}) };
   const clients = {
     s3: new S3Client({ ...common, ...(endpoints.s3 ? { endpoint: endpoints.s3, forcePathStyle: true } : {}) }),
     ec2: new EC2Client({ ...common, ...(endpoints.ec2 ? { endpoint: endpoints.ec2 } : {}) }),

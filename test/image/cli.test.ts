@@ -57,6 +57,21 @@ describe("clawdinator image", () => {
     assert.equal(world.s3.uploads().length, uploads);
   });
 
+  it("signs with the keys in the environment it is given, not the process's", async () => {
+    const imagePath = `${world.dir}/own-keys.raw`;
+    await writeFile(imagePath, Buffer.alloc(2 ** 20, 2));
+    // s3rver refuses any key but its own: a request signed with the process's keys fails.
+    const processKey = process.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_ACCESS_KEY_ID = "AKIAPROCESSNOTTHECLI";
+    try {
+      const result = await runCliInProcess(["image", "upload", "--image", imagePath, "--json"], { env: { ...env, AWS_ACCESS_KEY_ID: "S3RVER" } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal((JSON.parse(result.stdout) as { uploaded: boolean }).uploaded, true);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = processKey;
+    }
+  });
+
   it("ls lists the image; prune never removes the only (newest) one; --keep 0 is refused", async () => {
     const listed = await runCliInProcess(["image", "ls", "--json"], { env });
     const images = JSON.parse(listed.stdout) as { amiId: string }[];
