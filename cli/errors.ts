@@ -1,6 +1,8 @@
 // Failures the CLI did not anticipate, said in one line that names what was tried and what to check.
 // A network error from Node (or from an SDK that passes Node's error on) carries the host it tried
 // in `hostname`/`address`/`port`; the message alone ("getaddrinfo ENOTFOUND") tells a user nothing.
+// An AWS refusal (HTTP 401/403) often has no body to name it (S3 answers HEAD with headers only), and
+// the SDK then calls it "UnknownError".
 
 /** Node's network error codes and what a user should check for each. */
 const NETWORK_HINTS: Readonly<Record<string, string>> = {
@@ -33,8 +35,26 @@ function networkError(error: unknown): (Error & NetworkErrorFields) | undefined 
   return undefined;
 }
 
+const REFUSAL_HINT =
+  "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an expired AWS_SESSION_TOKEN) and the policy of the role and the bucket";
+
+/** An AWS SDK error's HTTP status, from the `$metadata` every SDK v3 service error carries. */
+function httpStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error) || !("$metadata" in error)) return undefined;
+  const metadata = error.$metadata;
+  if (metadata === null || typeof metadata !== "object" || !("httpStatusCode" in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
+}
+
 /** One line for an unexpected failure: a network error names the endpoint and what to check. */
 export function describeFailure(error: unknown): string {
+  const status = httpStatus(error);
+  if ((status === 401 || status === 403) && error instanceof Error) {
+    // A named refusal (AccessDenied, InvalidAccessKeyId, ExpiredToken) keeps its name and AWS's words.
+    // The SDK names a bodiless one "Unknown", with the message "UnknownError".
+    const named = !["", "Unknown", "UnknownError"].includes(error.name) && !/^\d+$/.test(error.name) && !["", "UnknownError"].includes(error.message);
+    return `AWS refused the request (${named ? `${error.name}: ${error.message}` : `HTTP ${status}`}): ${REFUSAL_HINT}`;
+  }
   const network = networkError(error);
   if (network) {
     const code = String(network.code);

@@ -125,6 +125,14 @@ describe("a network error names the endpoint and what to check", () => {
     const inner = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 9 });
     assert.match(describeFailure(new Error("fetch failed", { cause: inner })), /^could not reach 127\.0\.0\.1:9 \(ECONNREFUSED\): nothing listens there/);
   });
+  it("an AWS refusal without a body (HTTP 403, the SDK's UnknownError) says what to check", () => {
+    const bare = Object.assign(new Error("UnknownError"), { name: "Unknown", $metadata: { httpStatusCode: 403 } });
+    assert.match(describeFailure(bare), /^AWS refused the request \(HTTP 403\): check the credentials \(AWS_ACCESS_KEY_ID/);
+    const named = Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredToken", $metadata: { httpStatusCode: 403 } });
+    assert.match(describeFailure(named), /^AWS refused the request \(ExpiredToken: The security token included in the request is expired\): check/);
+    const notFound = Object.assign(new Error("no such bucket"), { name: "NoSuchBucket", $metadata: { httpStatusCode: 404 } });
+    assert.equal(describeFailure(notFound), "no such bucket");
+  });
   it("anything else keeps its message", () => {
     assert.equal(describeFailure(new Error("plain")), "plain");
   });

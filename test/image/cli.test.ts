@@ -72,6 +72,15 @@ describe("clawdinator image", () => {
     }
   });
 
+  it("keys the store refuses are an AWS refusal that says what to check, not an UnknownError", async () => {
+    const imagePath = `${world.dir}/refused.raw`;
+    await writeFile(imagePath, Buffer.alloc(2 ** 20, 3));
+    const result = await runCliInProcess(["image", "upload", "--image", imagePath], { env: { ...env, AWS_ACCESS_KEY_ID: "AKIANOTKNOWNTOS3RVER" } });
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stderr, /^clawdinator: AWS refused the request \(.+\): check the credentials \(AWS_ACCESS_KEY_ID/m);
+    assert.doesNotMatch(result.stderr, /UnknownError/);
+  });
+
   it("ls lists the image; prune never removes the only (newest) one; --keep 0 is refused", async () => {
     const listed = await runCliInProcess(["image", "ls", "--json"], { env });
     const images = JSON.parse(listed.stdout) as { amiId: string }[];
