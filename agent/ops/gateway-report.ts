@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.ts";
 import type { Secrets } from "../config/secrets.ts";
 import type { Logger } from "../log.ts";
 import { errorClassOf, StatusReporter, type ErrorsSection, type GatewaySection } from "./status.ts";
-import { credentialsFrom, openS3Store, type ObjectStore } from "./store.ts";
+import { openStatusStore, type ObjectStore } from "./store.ts";
 
 export type GatewayState = GatewaySection["state"];
 
@@ -42,13 +42,7 @@ export async function startGatewayReport(options: GatewayReportOptions): Promise
       log.warn('status.bucket is set but no region ("status.region" or AWS_REGION): health reports are off');
       return undefined;
     }
-    const credentials = credentialsFrom(options.env);
-    store = await openS3Store({
-      bucket: config.status.bucket,
-      region,
-      ...(config.status.endpoint ? { endpoint: config.status.endpoint } : {}),
-      ...(credentials ? { credentials } : {}),
-    });
+    store = await openStatusStore({ bucket: config.status.bucket, endpoint: config.status.endpoint }, region, options.env);
   }
   const reporter = new StatusReporter({
     instance: config.instance,

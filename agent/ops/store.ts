@@ -43,6 +43,12 @@ export function credentialsFrom(env: NodeJS.ProcessEnv): AwsKeys | undefined {
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
+/** The store of the status bucket a config names (`status.bucket`, `status.endpoint`), signing with `env`'s keys when it has them. */
+export function openStatusStore(status: { readonly bucket: string; readonly endpoint?: string | undefined }, region: string, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+  const credentials = credentialsFrom(env);
+  return openS3Store({ bucket: status.bucket, region, ...(status.endpoint ? { endpoint: status.endpoint } : {}), ...(credentials ? { credentials } : {}) });
+}
+
 export async function openS3Store(options: S3StoreOptions): Promise<ObjectStore> {
   const { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey } = await import("@aws-sdk/client-s3");
   const client: S3Client = new S3Client({

@@ -8,8 +8,7 @@ import { loadConfig } from "../../agent/config/load.ts";
 import { loadSecrets } from "../../agent/config/secrets.ts";
 import { gatewayHealth, RELEASE_KEY, ReleaseSchema, runCommand, selfUpdate, systemCommands, type Release } from "../../agent/ops/self-update.ts";
 import { StatusReporter } from "../../agent/ops/status.ts";
-import { openS3Store, type ObjectStore } from "../../agent/ops/store.ts";
-import { credentialsFrom } from "../aws.ts";
+import { openStatusStore, type ObjectStore } from "../../agent/ops/store.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { parseDuration } from "./fleet.ts";
 import { parseOptions, UsageError, type CliCommand } from "../io.ts";
@@ -45,13 +44,7 @@ export const command: CliCommand = {
     let store: ObjectStore | undefined;
     if (config.status.bucket) {
       if (!region) throw new UsageError(`status.bucket is set in ${source} but no region: set "status.region" (or AWS_REGION)`);
-      const credentials = credentialsFrom(io.env);
-      store = await openS3Store({
-        bucket: config.status.bucket,
-        region,
-        ...(config.status.endpoint ? { endpoint: config.status.endpoint } : {}),
-        ...(credentials ? { credentials } : {}),
-      });
+      store = await openStatusStore({ bucket: config.status.bucket, endpoint: config.status.endpoint }, region, io.env);
     }
     const releaseFile = options.get("release");
     if (!store && releaseFile === undefined) throw new UsageError(`no release source: ${source} sets no "status.bucket" (the bootstrap bucket); pass --release FILE to test a pin`);
