@@ -1,7 +1,7 @@
 // s3rver, a real S3 emulator, on 127.0.0.1 for the tests that drive the AWS SDK's S3 client: it
 // records every request, so a test can count what a client sent.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -36,19 +36,26 @@ export async function startS3(directory: string, buckets: readonly string[]): Pr
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
   const address = await server.run();
   const requests: S3Request[] = [];
-  server.httpServer.prependListener("request", (request) => {
-    requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
+  server.httpServer.prependListener("request", (request) => requests.push(recorded(request)));
+  return fake(address.port, requests, async () => {
+    server.httpServer.closeAllConnections();
+    await server.close();
   });
-  const endpoint = `http://127.0.0.1:${address.port}`;
+}
+
+function recorded(request: IncomingMessage): S3Request {
+  return { method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) };
+}
+
+/** The S3Fake a test sees, for a server on 127.0.0.1:`port` that records into `requests`. */
+function fake(port: number, requests: S3Request[], close: () => Promise<void>): S3Fake {
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
     env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-central-1", AWS_PROFILE: "", AWS_ENDPOINT_URL_S3: endpoint },
     requests,
     uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
-    close: async () => {
-      server.httpServer.closeAllConnections();
-      await server.close();
-    },
+    close,
   };
 }
 
@@ -74,7 +81,7 @@ export async function startTempS3(buckets: readonly string[]): Promise<S3Fake> {
 export async function startRefusingS3(): Promise<S3Fake> {
   const requests: S3Request[] = [];
   const server = createServer((request, response) => {
-    requests.push({ method: request.method ?? "", url: request.url ?? "", bytes: Number(request.headers["content-length"] ?? 0) });
+    requests.push(recorded(request));
     request.resume();
     const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>this test has no S3</Message></Error>';
     response.writeHead(403, { "content-type": "application/xml", "content-length": String(Buffer.byteLength(body)) });
@@ -82,15 +89,8 @@ export async function startRefusingS3(): Promise<S3Fake> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  return {
-    endpoint,
-    env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-central-1", AWS_PROFILE: "", AWS_ENDPOINT_URL_S3: endpoint },
-    requests,
-    uploads: () => requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploads"))),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined ? resolve() : reject(error))));
-    },
-  };
+  return fake(port, requests, async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined ? resolve() : reject(error))));
+  });
 }
