@@ -38,12 +38,7 @@ export async function reportBoot(input: BootReportInput): Promise<void> {
     const identity = await aws.identity?.().catch(() => undefined);
     if (!store) {
       const region = settings.region ?? (await aws.region());
-      store = await openS3Store({
-        bucket: location.bucket,
-        region,
-        ...(settings.endpoints.s3 ? { endpoint: settings.endpoints.s3 } : {}),
-        ...(input.credentials ? { credentials: input.credentials } : {}),
-      });
+      store = await openS3Store({ bucket: location.bucket, region, endpoint: settings.endpoints.s3, credentials: input.credentials });
     }
     const reporter = new StatusReporter({ instance: location.instance, agentVersion: input.version, factsDir: statusDirOf(settings), store, secrets: [], now });
     const { outcome } = input;

@@ -17,10 +17,10 @@ export interface ObjectStore {
 export interface S3StoreOptions {
   readonly bucket: string;
   readonly region: string;
-  /** Another endpoint (an emulator, another partition); path-style addressing then. */
-  readonly endpoint?: string;
+  /** Another endpoint (an emulator, another partition); path-style addressing then. Unset or empty: AWS's. */
+  readonly endpoint?: string | undefined;
   /** Unset: the SDK's default chain (the instance role on EC2). */
-  readonly credentials?: AwsKeys;
+  readonly credentials?: AwsKeys | undefined;
 }
 
 /** Static credentials, the shape every SDK v3 client's `credentials` accepts. */
@@ -45,8 +45,7 @@ export function credentialsFrom(env: NodeJS.ProcessEnv): AwsKeys | undefined {
 
 /** The store of the status bucket a config names (`status.bucket`, `status.endpoint`), signing with `env`'s keys when it has them. */
 export function openStatusStore(status: { readonly bucket: string; readonly endpoint?: string | undefined }, region: string, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
-  const credentials = credentialsFrom(env);
-  return openS3Store({ bucket: status.bucket, region, ...(status.endpoint ? { endpoint: status.endpoint } : {}), ...(credentials ? { credentials } : {}) });
+  return openS3Store({ bucket: status.bucket, region, endpoint: status.endpoint, credentials: credentialsFrom(env) });
 }
 
 export async function openS3Store(options: S3StoreOptions): Promise<ObjectStore> {

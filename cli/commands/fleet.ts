@@ -133,8 +133,7 @@ async function openStore(options: ReadonlyMap<string, string>, io: CliIo): Promi
   const region = options.get("region") ?? fromOutputs("region") ?? io.env.AWS_REGION;
   if (!region) throw new UsageError("no region: pass --region or set AWS_REGION");
   const endpoint = options.get("endpoint-url") ?? endpointFrom(io.env, "s3");
-  const credentials = credentialsFrom(io.env);
-  return openS3Store({ bucket, region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
+  return openS3Store({ bucket, region, endpoint, credentials: credentialsFrom(io.env) });
 }
 
 /** Instances with a stack file in the project: each is expected to report, and is unhealthy until it does. */
