@@ -5,14 +5,14 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { openMemoryStore } from "../../agent/memory/store.ts";
 import { withTempDir } from "../helpers/cli.ts";
-import { race } from "./spawn.ts";
+import { race, startRacePool } from "./spawn.ts";
 
 // Four processes on this 2-core machine already outnumber the cores, so every lock hand-over races;
-// each worker is a node start (~0.5 s of CPU), and eight proved nothing four do not.
+// each worker is a node start (~0.2-0.5 s of CPU), and eight proved nothing four do not.
 const PROCESSES = 4;
-/** A claim worker's verdict: its last line, "won CLAWDINATOR-n" or "lost CLAWDINATOR-n". */
-const verdict = (r: { stdout: string }): [string, string] => {
-  const [outcome = "", instance = ""] = r.stdout.trim().split("\n").at(-1)?.split(" ") ?? [];
+/** A claim racer's verdict line, "won CLAWDINATOR-n" or "lost CLAWDINATOR-n", as [outcome, instance]. */
+const verdictOf = (line: string): [string, string] => {
+  const [outcome = "", instance = ""] = line.split(" ");
   return [outcome, instance];
 };
 // 4 x 100 keeps every writer contending for the lock through the run (they start together behind
@@ -57,30 +57,30 @@ describe("memory under concurrent writers in separate processes", () => {
   it(`claim: ${PROCESSES} processes race for one key, exactly one wins; after the TTL exactly one other takes it`, async () => {
     await withTempDir(async (root) => {
       const ttl = 60_000;
-      const first = await race(PROCESSES, "claim.ts", () => [root, "triage-clawdinators-42", String(ttl)], (i) => ({ instance: `CLAWDINATOR-${i + 1}` }));
-      for (const r of first) assert.equal(r.code, 0, r.stderr);
-      const winners = first.map(verdict).filter(([outcome]) => outcome === "won");
-      assert.equal(winners.length, 1, first.map((r) => verdict(r).join(" ")).join(", "));
-      const winner = winners[0]?.[1];
-      const record = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
-      assert.equal(record.instance, winner);
+      // The same four processes race in every round, each time as the instances the round names.
+      const pool = startRacePool(PROCESSES, "claim.ts", [root, "triage-clawdinators-42", String(ttl)]);
+      try {
+        const first = (await pool.round((i) => ({ instance: `CLAWDINATOR-${i + 1}` }))).map(verdictOf);
+        const winners = first.filter(([outcome]) => outcome === "won");
+        assert.equal(winners.length, 1, first.map((v) => v.join(" ")).join(", "));
+        const winner = winners[0]?.[1];
+        const record = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
+        assert.equal(record.instance, winner);
 
-      // While the lease runs, nobody gets it, not even the winner again.
-      const during = await race(PROCESSES, "claim.ts", () => [root, "triage-clawdinators-42", String(ttl)], (i) => ({ instance: `CLAWDINATOR-${i + 1}` }));
-      assert.deepEqual(during.map((r) => verdict(r)[0]), Array(PROCESSES).fill("lost"));
+        // While the lease runs, nobody gets it, not even the winner again.
+        const during = (await pool.round((i) => ({ instance: `CLAWDINATOR-${i + 1}` }))).map(verdictOf);
+        assert.deepEqual(during.map(([outcome]) => outcome), Array(PROCESSES).fill("lost"));
 
-      // Clocks moved past the TTL (the workers run ahead of real time by more than the TTL).
-      const after = await race(
-        PROCESSES,
-        "claim.ts",
-        () => [root, "triage-clawdinators-42", String(ttl)],
-        (i) => ({ instance: `CLAWDINATOR-${i + 11}`, clockOffsetMs: ttl + 1_000 }),
-      );
-      const secondWinners = after.map(verdict).filter(([outcome]) => outcome === "won");
-      assert.equal(secondWinners.length, 1, after.map((r) => verdict(r).join(" ")).join(", "));
-      const renewed = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
-      assert.equal(renewed.instance, secondWinners[0]?.[1]);
-      assert.ok(renewed.expiresAt > record.expiresAt);
+        // Clocks moved past the TTL (the workers run ahead of real time by more than the TTL).
+        const after = (await pool.round((i) => ({ instance: `CLAWDINATOR-${i + 11}`, clockOffsetMs: ttl + 1_000 }))).map(verdictOf);
+        const secondWinners = after.filter(([outcome]) => outcome === "won");
+        assert.equal(secondWinners.length, 1, after.map((v) => v.join(" ")).join(", "));
+        const renewed = JSON.parse(await readFile(path.join(root, "claims/triage-clawdinators-42.json"), "utf8")) as { instance: string; expiresAt: number };
+        assert.equal(renewed.instance, secondWinners[0]?.[1]);
+        assert.ok(renewed.expiresAt > record.expiresAt);
+      } finally {
+        for (const exit of await pool.close()) assert.equal(exit.code, 0, exit.stderr);
+      }
     });
   });
 });

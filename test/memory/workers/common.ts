@@ -3,9 +3,12 @@
 import { createInterface } from "node:readline";
 import { openMemoryStore, type FileMemoryStore } from "../../../agent/memory/store.ts";
 
-/** Store options come from MEMORY_WORKER (JSON): lockStaleMs, lockWaitMs, maxBytes, hostId, clockOffsetMs. */
-export async function openWorkerStore(root: string): Promise<FileMemoryStore> {
-  const raw = JSON.parse(process.env.MEMORY_WORKER ?? "{}") as {
+/**
+ * Store options come from MEMORY_WORKER (JSON): lockStaleMs, lockWaitMs, maxBytes, hostId,
+ * clockOffsetMs, instance; `overrides` (a round's settings) win over it.
+ */
+export async function openWorkerStore(root: string, overrides: Record<string, unknown> = {}): Promise<FileMemoryStore> {
+  const raw = { ...(JSON.parse(process.env.MEMORY_WORKER ?? "{}") as object), ...overrides } as {
     lockStaleMs?: number;
     lockWaitMs?: number;
     maxBytes?: number;
