@@ -1,13 +1,15 @@
-// The real agent processes (`clawdinator run` on the shell transport) with GitHub configured
-// against the local GitHub API: two processes sharing one memory folder post each digest item
-// exactly once, a restart posts nothing again, `triage` answers on demand; and the `github` CLI:
-// `digest --once --json --now` prints JSON lines and posts (claims) nothing, `token` prints a
-// token to stdout only.
+// The agent (`clawdinator run` on the shell transport) with GitHub configured against the local
+// GitHub API: two agent processes sharing one memory folder post each digest item exactly once; a
+// restarted agent (in this process, as is the next one) posts nothing again, and `triage` answers
+// on demand; and the `github` CLI: `digest --once --json --now` prints JSON lines and posts
+// (claims) nothing, `token` prints a token to stdout only.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { PassThrough } from "node:stream";
 import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { runCommandLine } from "../../cli/command-line.ts";
 import { CLI, cleanEnv, runCliInProcess } from "../helpers/cli.ts";
 import { DAY, FakeClock, HOUR, type GithubFake } from "../fakes/github/server.ts";
 import { APP_ID, appFake, appKeys, INSTALLATION_ID } from "./helpers.ts";
@@ -47,6 +49,39 @@ function startAgent(configPath: string, cwd: string): Agent {
     send: (line) => void child.stdin.write(`${line}\n`),
     async finish() {
       child.stdin.end();
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+}
+
+/**
+ * The same agent, `clawdinator run` through the command line in this process: for the runs where
+ * a separate process shows nothing (one agent at a time); each spawn costs a node start with the
+ * agent's and GitHub's imports.
+ */
+function startAgentInProcess(configPath: string, cwd: string): Agent {
+  let stdout = "";
+  let stderr = "";
+  let markDigested: () => void = () => undefined;
+  const digested = new Promise<void>((resolve) => (markDigested = resolve));
+  const stdin = new PassThrough();
+  const out = new PassThrough().setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  const err = new PassThrough().setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+    if (stderr.includes('"msg":"github: digest done"')) markDigested();
+  });
+  const controller = new AbortController();
+  const killer = setTimeout(() => controller.abort(), 90_000);
+  const exited = runCommandLine(["run", "--config", configPath], { cwd, env: cleanEnv(), stdin, stdout: out, stderr: err, signal: controller.signal });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    digested: Promise.race([digested, exited.then(() => Promise.reject(new Error(`agent stopped before its digest:\n${stderr}`)))]),
+    send: (line) => void stdin.write(`${line}\n`),
+    async finish() {
+      stdin.end();
       const code = await exited;
       clearTimeout(killer);
       return code;
@@ -132,7 +167,7 @@ describe("the agent with GitHub configured", () => {
   });
 
   it("a restarted agent posts nothing again, and `triage` still lists everything on demand", async () => {
-    const c = startAgent(config, dir);
+    const c = startAgentInProcess(config, dir);
     await c.digested;
     c.send("triage");
     const deadline = Date.now() + 30_000;
@@ -145,7 +180,7 @@ describe("the agent with GitHub configured", () => {
 
   it("a new failing item after the last digest is the only thing the next agent posts", async () => {
     const number = fake.repo("acme/lib").addIssue({ author: STRANGER, title: "Security: token exposed in logs" });
-    const d = startAgent(config, dir);
+    const d = startAgentInProcess(config, dir);
     await d.digested;
     await d.finish();
     assert.deepEqual(postedItems(d.stdout()), [`acme/lib#${number}`]);
