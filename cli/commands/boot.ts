@@ -26,17 +26,16 @@ export const command: CliCommand = {
     ]);
     // On an instance the environment has no keys: the SDK's chain, the instance role through IMDS.
     const credentials = credentialsFrom(io.env);
-    const withCredentials = credentials ? { credentials } : {};
-    const aws = await openBootAws(settings, withCredentials);
+    const aws = await openBootAws(settings, { credentials });
     let result;
     try {
       result = await runBoot(settings, { aws, log });
     } catch (error) {
       // The health report says why (status/<instance>.json); then systemd retries the unit.
-      await reportBoot({ aws, settings, outcome: { result: "failed", error }, version: packageJson.version, log, ...withCredentials });
+      await reportBoot({ aws, settings, outcome: { result: "failed", error }, version: packageJson.version, log, credentials });
       throw error;
     }
-    await reportBoot({ aws, settings, outcome: { result: "success" }, version: packageJson.version, log, ...withCredentials });
+    await reportBoot({ aws, settings, outcome: { result: "success" }, version: packageJson.version, log, credentials });
     io.stdout.write(
       `${result.instance}: ${result.secrets.length} secret(s) in place, config ${result.configFile}, ` +
         `${result.changed.length === 0 ? "nothing changed" : `${result.changed.length} change(s)`}${result.mounted ? ", hive mind mounted" : ""}\n`,
