@@ -35,4 +35,20 @@ export default tseslint.config(
   boundary("infra", ["agent", "cli"]),
   boundary("providers", ["agent", "infra", "cli"]),
   boundary("test/fakes", ["agent", "infra", "providers", "cli"]),
+  // npm test runs each test folder's files in one process (--test-isolation=none), where a hook at
+  // a file's top level attaches to the shared root test: it runs for every file's tests, and not
+  // necessarily before its own file's tests.
+  {
+    files: ["test/**/*.test.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Program > ExpressionStatement > CallExpression[callee.name=/^(before|after|beforeEach|afterEach)$/]",
+          message:
+            "A top-level hook is shared by every test file in the folder's process (npm test runs a folder per process): put it inside the file's describe().",
+        },
+      ],
+    },
+  },
 );

@@ -21,14 +21,6 @@ let home: string;
 /** One awscli for the file, started on first use (the tests that need it share it). */
 let cli: AwsCli | undefined;
 
-before(async () => {
-  home = await mkdtemp(join(tmpdir(), "ec2-fake-awscli-"));
-});
-after(async () => {
-  await cli?.close();
-  await rm(home, { recursive: true, force: true });
-});
-
 interface Setup {
   readonly aws: Aws;
   readonly fake: Ec2Fake;
@@ -80,6 +72,14 @@ function failedWith(result: CliResult, code: string): void {
 
 // Each test has its own fake, so they run side by side; their awscli commands take turns.
 describe("awscli v2 against the EC2 fake", { concurrency: true }, () => {
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "ec2-fake-awscli-"));
+  });
+  after(async () => {
+    await cli?.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
   it("import-snapshot → describe-import-snapshot-tasks → register-image → describe-images → deregister-image", async (t) => {
     const context = await setup(t);
     if (context === undefined) return;

@@ -8,13 +8,6 @@ import { reply, startOpenAIFake, type OpenAIFake } from "./openai/server.ts";
 
 let fake: OpenAIFake;
 let client: OpenAI;
-before(async () => {
-  fake = await startOpenAIFake({ apiKey: "sk-fake-openai" });
-  client = new OpenAI({ apiKey: "sk-fake-openai", baseURL: fake.baseUrl, maxRetries: 2 });
-});
-after(async () => {
-  await fake.close();
-});
 
 const TOOLS: OpenAI.Responses.Tool[] = [
   {
@@ -27,6 +20,14 @@ const TOOLS: OpenAI.Responses.Tool[] = [
 ];
 
 describe("OpenAI Responses fake, through the real SDK", () => {
+  before(async () => {
+    fake = await startOpenAIFake({ apiKey: "sk-fake-openai" });
+    client = new OpenAI({ apiKey: "sk-fake-openai", baseURL: fake.baseUrl, maxRetries: 2 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
   it("round-trips a function call and its output, not streaming", async () => {
     fake.enqueue(reply.call("read_file", { path: "README.md" }), reply.text("It says hello."));
     const first = await client.responses.create({ model: "gpt-5-codex", input: "What does README.md say?", tools: TOOLS, store: false });

@@ -28,24 +28,6 @@ let endpoint = "";
 const puts: string[] = [];
 let fleet: StackRun;
 
-before(async () => {
-  const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
-  const { mkdtemp } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
-  const directory = await mkdtemp(path.join(tmpdir(), "clawdinator-s3rver-"));
-  server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
-  const address = await server.run();
-  endpoint = `http://127.0.0.1:${address.port}`;
-  server.httpServer.prependListener("request", (request: { method?: string; url?: string }) => {
-    if (request.method === "PUT") puts.push(decodeURIComponent((request.url ?? "").split("?")[0] ?? ""));
-  });
-  fleet = await runStack({ stack: "fleet", config: fleetConfig() });
-});
-
-after(async () => {
-  await server.close();
-});
-
 /** A project folder with the instance's stack file (JSON is YAML), its secrets and its stack outputs. */
 async function project(dir: string, instance: string, overrides: Record<string, unknown> = {}, outputOverrides: Record<string, unknown> = {}): Promise<void> {
   const config = { ...instanceConfig({ "clawdinators:secretsDir": "secrets", ...overrides }) } as Record<string, string>;
@@ -78,6 +60,23 @@ const upload = (dir: string, instance: string, extra: string[] = []) =>
   runCliInProcess(["bootstrap", "upload", "--instance", instance, "--outputs", "outputs.json", "--endpoint-url", endpoint, ...extra], { cwd: dir, env: CREDENTIALS });
 
 describe("clawdinator bootstrap upload", () => {
+  before(async () => {
+    const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
+    const { mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const directory = await mkdtemp(path.join(tmpdir(), "clawdinator-s3rver-"));
+    server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
+    const address = await server.run();
+    endpoint = `http://127.0.0.1:${address.port}`;
+    server.httpServer.prependListener("request", (request: { method?: string; url?: string }) => {
+      if (request.method === "PUT") puts.push(decodeURIComponent((request.url ?? "").split("?")[0] ?? ""));
+    });
+    fleet = await runStack({ stack: "fleet", config: fleetConfig() });
+  });
+  after(async () => {
+    await server.close();
+  });
+
   it("uploads byte for byte what pulumi up declares for the same stack, manifest last, and verifies it", async () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-3");

@@ -22,27 +22,6 @@ let pack: ChildProcess;
 let client: Client;
 let program: CapturedResource[] = [];
 
-before(async () => {
-  pack = spawn(process.execPath, ["index.ts"], { cwd: path.join(ROOT, "infra/policy"), stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  pack.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  // No deadline of its own (a loaded machine took 20 s to start it): the runner's test timeout
-  // bounds the wait, and an exit before the port fails at once.
-  const port = await new Promise<number>((resolve, reject) => {
-    pack.stdout?.setEncoding("utf8").once("data", (line: string) => resolve(Number.parseInt(line.trim(), 10)));
-    pack.once("exit", (code) => reject(new Error(`the pack exited ${code}: ${stderr}`)));
-  });
-  client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const fleet = await runStack({ stack: "fleet", config: fleetConfig() });
-  const one = await runStack({ stack: "clawdinator-1", config: instanceConfig(), secretKeys: ["clawdinators:ageIdentity"], fleetOutputs: fleet.outputs });
-  program = [...fleet.resources, ...one.resources];
-});
-
-after(() => {
-  client?.close();
-  pack?.kill();
-});
-
 function toProto(r: CapturedResource): analyzerPb.AnalyzerResource {
   const resource = new analyzerPb.AnalyzerResource();
   resource.setType(r.type);
@@ -97,6 +76,26 @@ function analyze(r: CapturedResource): Promise<Diagnostic[]> {
 }
 
 describe("the policy pack over the analyzer protocol", () => {
+  before(async () => {
+    pack = spawn(process.execPath, ["index.ts"], { cwd: path.join(ROOT, "infra/policy"), stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    pack.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // No deadline of its own (a loaded machine took 20 s to start it): the runner's test timeout
+    // bounds the wait, and an exit before the port fails at once.
+    const port = await new Promise<number>((resolve, reject) => {
+      pack.stdout?.setEncoding("utf8").once("data", (line: string) => resolve(Number.parseInt(line.trim(), 10)));
+      pack.once("exit", (code) => reject(new Error(`the pack exited ${code}: ${stderr}`)));
+    });
+    client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const fleet = await runStack({ stack: "fleet", config: fleetConfig() });
+    const one = await runStack({ stack: "clawdinator-1", config: instanceConfig(), secretKeys: ["clawdinators:ageIdentity"], fleetOutputs: fleet.outputs });
+    program = [...fleet.resources, ...one.resources];
+  });
+  after(() => {
+    client?.close();
+    pack?.kill();
+  });
+
   it("announces every policy, mandatory", async () => {
     const info = await new Promise<analyzerPb.AnalyzerInfo>((resolve, reject) =>
       client.getAnalyzerInfo(new emptyPb.Empty(), (error, response) => (error ? reject(error) : resolve(response))),

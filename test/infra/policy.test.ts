@@ -9,12 +9,6 @@ import { fleetConfig, instanceConfig, runStack, type CapturedResource } from "./
 
 let program: CapturedResource[] = [];
 
-before(async () => {
-  const fleet = await runStack({ stack: "fleet", config: fleetConfig() });
-  const one = await runStack({ stack: "clawdinator-1", config: instanceConfig(), secretKeys: ["clawdinators:ageIdentity"], fleetOutputs: fleet.outputs });
-  program = [...fleet.resources, ...one.resources];
-});
-
 /** The resources as the policy engine hands them over: props, and dependencies per property. */
 function asPolicyResources(resources: readonly DeclaredResource[]): PolicyResource[] {
   const stubs = new Map(resources.map((r) => [r.urn, { urn: r.urn } as PolicyResource]));
@@ -63,6 +57,12 @@ function edited(resources: readonly CapturedResource[], match: (r: CapturedResou
 const named = (type: string, name?: string) => (r: CapturedResource): boolean => r.type === type && (name === undefined || r.name === name);
 
 describe("the policy pack", () => {
+  before(async () => {
+    const fleet = await runStack({ stack: "fleet", config: fleetConfig() });
+    const one = await runStack({ stack: "clawdinator-1", config: instanceConfig(), secretKeys: ["clawdinators:ageIdentity"], fleetOutputs: fleet.outputs });
+    program = [...fleet.resources, ...one.resources];
+  });
+
   it("covers every invariant, each as a mandatory policy with a unique name", () => {
     assert.equal(POLICIES.length, RESOURCE_RULES.length + STACK_RULES.length);
     assert.equal(new Set(POLICIES.map((p) => p.name)).size, POLICIES.length);

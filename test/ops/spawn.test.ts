@@ -21,9 +21,6 @@ interface Project {
 
 /** Stand-ins of the running test, stopped after it. */
 const standIns: PulumiStandIn[] = [];
-afterEach(async () => {
-  await Promise.all(standIns.splice(0).map((standIn) => standIn.close()));
-});
 
 async function project(dir: string, options: { stacks?: string[]; fleetOutputs?: Record<string, unknown>; fleetFile?: boolean } = {}): Promise<Project> {
   const work = path.join(dir, "project");
@@ -72,6 +69,10 @@ function verb(call: Call): string {
 }
 
 describe("clawdinator fleet spawn", () => {
+  afterEach(async () => {
+    await Promise.all(standIns.splice(0).map((standIn) => standIn.close()));
+  });
+
   it("writes Pulumi.clawdinator-3.yaml from the fleet's defaults, stores the identity as a secret, and runs pulumi up with progress shown", async () => {
     await withTempDir(async (dir) => {
       const p = await project(dir);

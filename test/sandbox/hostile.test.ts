@@ -13,12 +13,6 @@ import { SandboxRunner, SandboxUnavailableError } from "../../agent/sandbox/runn
 import { marker, openRunner, processesWith, workDir } from "./helpers.ts";
 
 let sandbox: Awaited<ReturnType<typeof openRunner>>;
-before(async () => {
-  sandbox = await openRunner();
-});
-after(async () => {
-  await sandbox.close();
-});
 
 const run = async (command: string, limits: Parameters<SandboxRunner["run"]>[0]["limits"] = {}) => {
   const dir = await workDir(sandbox.runner, sandbox.root);
@@ -27,6 +21,13 @@ const run = async (command: string, limits: Parameters<SandboxRunner["run"]>[0][
 };
 
 describe("sandbox: hostile commands are contained", () => {
+  before(async () => {
+    sandbox = await openRunner();
+  });
+  after(async () => {
+    await sandbox.close();
+  });
+
   it("cannot read a secret file, the memory root, /run/agenix, or the parent's environment", async () => {
     const canary = `canary-${randomBytes(12).toString("hex")}`;
     const secretDir = await mkdtemp(path.join(tmpdir(), "clawdinator-secret-"));
