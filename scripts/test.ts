@@ -24,7 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SUMMARY_REPORTER = pathToFileURL(path.join(ROOT, "scripts/test-summary.ts")).href;
 /** A folder with more files than this runs as several batches: test/image's 14 in one process took
  * longer than the rest of the suite beside it; split, each part loads the AWS SDK again (~1 CPU-s). */
-const MAX_FILES_PER_PROCESS = 6;
+export const MAX_FILES_PER_PROCESS = 8;
 /** Per test, as before; a batch as a whole has no deadline (its tests each have theirs). */
 const TEST_TIMEOUT_MS = 120_000;
 

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { collectBatches } from "../scripts/test.ts";
+import { collectBatches, MAX_FILES_PER_PROCESS } from "../scripts/test.ts";
 import { ROOT, run } from "./helpers/cli.ts";
 
 const RUNNER = path.join(ROOT, "scripts/test.ts");
@@ -50,18 +50,22 @@ describe("the test runner (scripts/test.ts)", () => {
     );
   });
 
-  it("splits a folder of more than six files into batches of about equal size, in file order", async () => {
-    const many = path.join(dir, "many");
-    await mkdir(many);
-    const names = Array.from({ length: 13 }, (_, i) => `f${String(i).padStart(2, "0")}.test.ts`);
-    for (const name of names) await writeFile(path.join(many, name), "");
-    const batches = collectBatches([many], ROOT);
-    const folder = path.relative(ROOT, many);
-    assert.deepEqual(batches.map((b) => b.name).sort(), [`${folder} (1/3)`, `${folder} (2/3)`, `${folder} (3/3)`]);
-    assert.deepEqual(batches.map((b) => b.files.length).sort(), [4, 4, 5]);
-    const ordered = [...batches].sort((a, b) => a.name.localeCompare(b.name)).flatMap((b) => b.files.map((f) => path.basename(f)));
-    assert.deepEqual(ordered, names, "every file once, in order");
-    await rm(many, { recursive: true });
+  it("splits a folder of more files than one process takes into batches of about equal size, in file order", async () => {
+    const many = await mkdtemp(path.join(tmpdir(), "clawdinators-runner-many-"));
+    try {
+      const names = Array.from({ length: 2 * MAX_FILES_PER_PROCESS + 1 }, (_, i) => `f${String(i).padStart(2, "0")}.test.ts`);
+      for (const name of names) await writeFile(path.join(many, name), "");
+      const batches = collectBatches([many], ROOT);
+      const folder = path.relative(ROOT, many);
+      assert.deepEqual(batches.map((b) => b.name).sort(), [`${folder} (1/3)`, `${folder} (2/3)`, `${folder} (3/3)`]);
+      const sizes = batches.map((b) => b.files.length);
+      assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `sizes ${sizes.join(", ")}`);
+      assert.ok(Math.max(...sizes) <= MAX_FILES_PER_PROCESS, `sizes ${sizes.join(", ")}`);
+      const ordered = [...batches].sort((a, b) => a.name.localeCompare(b.name)).flatMap((b) => b.files.map((f) => path.basename(f)));
+      assert.deepEqual(ordered, names, "every file once, in order");
+    } finally {
+      await rm(many, { recursive: true, force: true });
+    }
   });
 
   it("runs a folder's files in one process and folders in others; a failure fails the run and is named", async () => {
