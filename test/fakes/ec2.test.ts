@@ -28,25 +28,10 @@ import {
   StartSnapshotCommand,
   type PutSnapshotBlockCommandInput,
 } from "@aws-sdk/client-ebs";
-import { PutObjectCommand, S3Client, CreateBucketCommand } from "@aws-sdk/client-s3";
-import { createRequire } from "node:module";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 import { EBS_BLOCK_SIZE, EC2_NAMESPACE, linearAggregate, startEc2Fake, type Ec2Fake, type Ec2FakeOptions } from "./ec2/index.ts";
 import { parseQuery } from "./ec2/query.ts";
-
-// s3rver ships no type declarations; this is the part of its API the tests use.
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)("s3rver") as new (options: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-}) => S3rverServer;
 
 const credentials = { accessKeyId: "AKIDFAKE", secretAccessKey: "fake-secret" };
 
@@ -258,24 +243,18 @@ describe("VM Import (ImportSnapshot) through the SDK", () => {
   });
 
   describe("with an S3 endpoint (s3rver)", () => {
-    let s3rver: S3rverServer;
+    let s3rver: S3Fake;
     let s3Endpoint: string;
-    let directory: string;
     before(async () => {
-      directory = await mkdtemp(join(tmpdir(), "ec2-fake-s3-"));
-      s3rver = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory });
-      const { port } = await s3rver.run();
-      s3Endpoint = `http://127.0.0.1:${port}`;
+      s3rver = await startTempS3(["images"]);
+      s3Endpoint = s3rver.endpoint;
       // s3rver's built-in account.
       const s3Credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
       const s3 = new S3Client({ endpoint: s3Endpoint, region: "us-east-1", credentials: s3Credentials, forcePathStyle: true });
-      await s3.send(new CreateBucketCommand({ Bucket: "images" }));
       await s3.send(new PutObjectCommand({ Bucket: "images", Key: "nixos/abc.raw", Body: Buffer.alloc(4096, 1) }));
+      s3.destroy();
     });
-    after(async () => {
-      await s3rver.close();
-      await rm(directory, { recursive: true, force: true });
-    });
+    after(() => s3rver.close());
 
     it("imports an object that exists, reporting its size", async (t) => {
       const { fake, tick } = await steppedFake(t, { s3Endpoint });

@@ -1,6 +1,7 @@
 // s3rver, a real S3 emulator, on 127.0.0.1 for the tests that drive the AWS SDK's S3 client: it
 // records every request, so a test can count what a client sent.
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,14 @@ interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   httpServer: Server;
+  store: S3rverStore;
+}
+
+/** s3rver's FilesystemStore, the part consistentWrites replaces and the helpers it uses. */
+interface S3rverStore {
+  putObject(object: { bucket: string; key: string; content: Buffer | AsyncIterable<Buffer>; metadata: Record<string, string> }): Promise<{ size: number; md5: string }>;
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
 }
 type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 
@@ -34,6 +43,7 @@ export interface S3Fake {
 export async function startS3(directory: string, buckets: readonly string[]): Promise<S3Fake> {
   const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  consistentWrites(server.store);
   const address = await server.run();
   const requests: S3Request[] = [];
   server.httpServer.prependListener("request", (request) => requests.push(recorded(request)));
@@ -41,6 +51,31 @@ export async function startS3(directory: string, buckets: readonly string[]): Pr
     server.httpServer.closeAllConnections();
     await server.close();
   });
+}
+
+/**
+ * S3 is read-after-write consistent: once a PUT (or CompleteMultipartUpload) is answered, every GET
+ * returns the new object. s3rver 3.7 answers when it has read the body, not when it has written it
+ * (its write stream is still flushing, and opening it emptied the old file first), so under load a
+ * GET right after read a short or empty object. Here the object is written to a temporary file and
+ * renamed into place before the answer, as s3rver's own putObject would with the file closed.
+ */
+function consistentWrites(store: S3rverStore): void {
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, "object");
+    const chunks: Buffer[] = [];
+    if (Buffer.isBuffer(object.content)) chunks.push(object.content);
+    else for await (const chunk of object.content) chunks.push(chunk);
+    const content = Buffer.concat(chunks);
+    await mkdir(path.dirname(objectPath), { recursive: true });
+    // Not named *._S3rver_object, so a listing never shows it half written.
+    const partial = `${objectPath}.${randomUUID()}.partial`;
+    await writeFile(partial, content);
+    await rename(partial, objectPath);
+    const md5 = createHash("md5").update(content).digest("hex");
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
 }
 
 function recorded(request: IncomingMessage): S3Request {

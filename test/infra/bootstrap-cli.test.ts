@@ -4,28 +4,20 @@
 // missing or plain-text secrets before uploading anything.
 import assert from "node:assert/strict";
 import { cp, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { runCliInProcess, withTempDir } from "../helpers/cli.ts";
+import { startTempS3, type S3Fake } from "../helpers/s3.ts";
 import { FIXTURE_SECRETS_DIR, fleetConfig, instanceConfig, REGION, runStack, type StackRun } from "./harness.ts";
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 
 const BUCKET = "clawdinator-bootstrap-test";
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "", AWS_PROFILE: "" };
 
-let server: S3rverInstance;
+let s3: S3Fake;
 let endpoint = "";
-const puts: string[] = [];
+/** The keys PUT so far, in order. */
+const puts = (): string[] => s3.requests.filter((r) => r.method === "PUT").map((r) => decodeURIComponent(r.url.split("?")[0] ?? ""));
 let fleet: StackRun;
 
 /** A project folder with the instance's stack file (JSON is YAML), its secrets and its stack outputs. */
@@ -61,26 +53,18 @@ const upload = (dir: string, instance: string, extra: string[] = []) =>
 
 describe("clawdinator bootstrap upload", () => {
   before(async () => {
-    const S3rver = createRequire(import.meta.url)("s3rver") as S3rverClass;
-    const { mkdtemp } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const directory = await mkdtemp(path.join(tmpdir(), "clawdinator-s3rver-"));
-    server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
-    const address = await server.run();
-    endpoint = `http://127.0.0.1:${address.port}`;
-    server.httpServer.prependListener("request", (request: { method?: string; url?: string }) => {
-      if (request.method === "PUT") puts.push(decodeURIComponent((request.url ?? "").split("?")[0] ?? ""));
-    });
+    s3 = await startTempS3([BUCKET]);
+    endpoint = s3.endpoint;
     fleet = await runStack({ stack: "fleet", config: fleetConfig() });
   });
   after(async () => {
-    await server.close();
+    await s3.close();
   });
 
   it("uploads byte for byte what pulumi up declares for the same stack, manifest last, and verifies it", async () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-3");
-      const before_ = puts.length;
+      const before_ = puts().length;
       const result = await upload(dir, "CLAWDINATOR-3");
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /7 objects under s3:\/\/clawdinator-bootstrap-test\/bootstrap\/CLAWDINATOR-3\/, verified/);
@@ -100,7 +84,7 @@ describe("clawdinator bootstrap upload", () => {
       assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
       for (const [key, body] of expected) assert.ok(actual.get(key)?.equals(body), `${key} differs from what pulumi declares`);
 
-      const uploaded = puts.slice(before_).map((url) => url.replace(`/${BUCKET}/`, ""));
+      const uploaded = puts().slice(before_).map((url) => url.replace(`/${BUCKET}/`, ""));
       assert.equal(uploaded.length, expected.size);
       assert.equal(uploaded.at(-1), "bootstrap/CLAWDINATOR-3/manifest.json");
     });
@@ -109,12 +93,12 @@ describe("clawdinator bootstrap upload", () => {
   it("refuses a missing secret file before uploading anything, naming the file and the fix (exit 2)", async () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-4", { "clawdinators:secrets": ["discord-token", "github-app-key", "slack-token"] });
-      const before_ = puts.length;
+      const before_ = puts().length;
       const result = await upload(dir, "CLAWDINATOR-4");
       assert.equal(result.code, 2);
       assert.match(result.stderr, /secrets\/slack-token\.age does not exist/);
       assert.match(result.stderr, /agenix -e slack-token\.age/);
-      assert.equal(puts.length, before_);
+      assert.equal(puts().length, before_);
     });
   });
 
@@ -122,24 +106,24 @@ describe("clawdinator bootstrap upload", () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-5");
       await writeFile(path.join(dir, "secrets", "discord-token.age"), "MTA4.my-real-discord-token\n");
-      const before_ = puts.length;
+      const before_ = puts().length;
       const result = await upload(dir, "CLAWDINATOR-5");
       assert.equal(result.code, 2);
       assert.match(result.stderr, /discord-token\.age is not age ciphertext/);
       assert.ok(!result.stderr.includes("my-real-discord-token"));
-      assert.equal(puts.length, before_);
+      assert.equal(puts().length, before_);
     });
   });
 
   it("--dry-run lists the objects and uploads nothing", async () => {
     await withTempDir(async (dir) => {
       await project(dir, "CLAWDINATOR-6");
-      const before_ = puts.length;
+      const before_ = puts().length;
       const result = await upload(dir, "CLAWDINATOR-6", ["--dry-run"]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim().split("\n").length, 7);
       assert.match(result.stdout, /would upload s3:\/\/clawdinator-bootstrap-test\/bootstrap\/CLAWDINATOR-6\/manifest\.json/);
-      assert.equal(puts.length, before_);
+      assert.equal(puts().length, before_);
     });
   });
 
