@@ -89,6 +89,19 @@ describe("the test runner (scripts/test.ts)", () => {
     assert.match(result.stdout, /✔ 3 tests, 3 passed, 0 failed.*0 of 2 batches failed/);
   });
 
+  it("names a batch whose process dies before its tests end, and fails the run", async () => {
+    const crash = await mkdtemp(path.join(tmpdir(), "clawdinators-runner-crash-"));
+    try {
+      await writeFile(path.join(crash, "dies.test.ts"), `import { test } from "node:test";\ntest("never reported", () => {});\nprocess.exit(3);\n`);
+      const result = await run(process.execPath, [RUNNER, crash], { timeoutMs: 60_000 });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, /✖ .*clawdinators-runner-crash-\w+: 1 file, the process exited 3 before its tests ended/);
+      assert.match(result.stdout, /✖ 0 tests, .*1 of 1 batches failed/);
+    } finally {
+      await rm(crash, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a bad --jobs, an unknown option and a missing path with its usage (exit 2), running nothing", async () => {
     for (const [args, message] of [
       [["--jobs", "0"], /--jobs must be a whole number of 1 or more, not "0"/],
