@@ -22,6 +22,8 @@ export default tseslint.config(
   { ignores: ["node_modules/", ".ci/.node/", "result/", "dist/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // No rule here reads JSDoc types, and not parsing JSDoc makes a cold lint (CI) 14 -> 12 CPU-s.
+  { languageOptions: { parserOptions: { jsDocParsingMode: "none" } } },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
