@@ -61,15 +61,7 @@ export function startWorker(script: string, args: readonly string[], options: { 
   };
 }
 
-/** Starts `count` workers, waits until all are at the start barrier, releases them at once, and waits for all to finish. */
-export async function race(count: number, script: string, argsFor: (index: number) => readonly string[], env: (index: number) => Record<string, unknown> = () => ({})) {
-  const workers = Array.from({ length: count }, (_, i) => startWorker(script, argsFor(i), { env: env(i) }));
-  await Promise.all(workers.map((w) => w.waitFor("ready")));
-  for (const worker of workers) worker.child.stdin.end("go\n");
-  return Promise.all(workers.map((w) => w.finished));
-}
-
-/** Workers that race round after round (`round`, `ready`, `go`: see workers/claim.ts), one node start each. */
+/** Workers that race round after round (`round`, `ready`, `go`: see workers/racer.ts), one node start each. */
 export interface RacePool {
   /** One race: each worker gets its settings, all are released at once; their verdict lines, in worker order. */
   round(settings: (index: number) => Record<string, unknown>): Promise<string[]>;

@@ -1,7 +1,6 @@
 // `node append.ts ROOT FILE COUNT ID [PAYLOAD]`: COUNT appends of a self-checking line
 // ("ID SEQ PAYLOAD #CHECK"); PAYLOAD is 40 characters and up unless given (a few KiB crosses pages).
-import { createHash } from "node:crypto";
-import { arg, openWorkerStore, startBarrier } from "./common.ts";
+import { appendLines, arg, openWorkerStore, startBarrier } from "./common.ts";
 
 const store = await openWorkerStore(arg(0, "root"));
 const file = arg(1, "file");
@@ -9,8 +8,5 @@ const count = Number(arg(2, "count"));
 const id = arg(3, "id");
 const payload = Number(process.argv[6] ?? "40");
 await startBarrier();
-for (let i = 0; i < count; i++) {
-  const body = `${id} ${String(i).padStart(4, "0")} ${"x".repeat(payload + (i % 23))}`;
-  await store.append(file, `${body} #${createHash("sha256").update(body).digest("hex").slice(0, 12)}`);
-}
+await appendLines(store, file, count, id, payload);
 process.stdout.write("done\n");
