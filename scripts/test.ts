@@ -50,7 +50,7 @@ export interface Batch {
   readonly files: readonly string[];
 }
 
-export interface BatchResult {
+interface BatchResult {
   readonly batch: Batch;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -59,7 +59,7 @@ export interface BatchResult {
   readonly summary: RunSummary | undefined;
 }
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 function defaultJobs(): number {
   return availableParallelism() + 1;
@@ -162,7 +162,7 @@ function passed(result: BatchResult): boolean {
   return result.code === 0 && result.summary !== undefined && result.summary.counts.failed === 0 && result.summary.counts.cancelled === 0;
 }
 
-export function describeResult(result: BatchResult): string {
+function describeResult(result: BatchResult): string {
   const { batch, summary } = result;
   const time = `${result.seconds.toFixed(1)} s`;
   const files = `${batch.files.length} file${batch.files.length === 1 ? "" : "s"}`;
