@@ -106,8 +106,7 @@ function split(name: string, files: readonly string[]): Batch[] {
 }
 
 /** Runs a batch's files in one node process; resolves when it exits, with its report. */
-function runBatch(batch: Batch, scratch: string, running: Set<ReturnType<typeof spawn>>): Promise<BatchResult> {
-  const summaryFile = path.join(scratch, `${batch.name.replaceAll(/[^A-Za-z0-9]+/g, "-")}.json`);
+function runBatch(batch: Batch, summaryFile: string, running: Set<ReturnType<typeof spawn>>): Promise<BatchResult> {
   const args = [
     "--test",
     "--test-isolation=none",
@@ -210,12 +209,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const started = performance.now();
   const queue = [...batches];
+  let launched = 0;
   const results: BatchResult[] = [];
   try {
     await Promise.all(
       Array.from({ length: Math.min(jobs, queue.length) }, async () => {
         for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
-          const result = await runBatch(batch, scratch, running);
+          // Numbered, not named after the folder: "test/a-b" and "test/a_b" would share a name.
+          const result = await runBatch(batch, path.join(scratch, `${launched++}.json`), running);
           results.push(result);
           process.stdout.write(`\n── ${batch.name} ${"─".repeat(Math.max(0, 60 - batch.name.length))}\n${result.output}${describeResult(result)}\n`);
         }
